@@ -1,0 +1,74 @@
+#pragma once
+// Reading and writing session files (HDF5, format version 1; contract in docs/file-format.md).
+// HDF5 is an implementation detail: nothing here includes it.
+//
+// The writer keeps the file closed and consistent between sets and writes each set in SWMR
+// mode, flushing at least every flush_interval, so a killed process loses at most that much.
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <stdexcept>
+#include <string>
+
+#include "isokin/acquisition/session.h"
+
+namespace isokin::acquisition {
+
+class SessionFileError : public std::runtime_error {
+ public:
+  enum class Kind {
+    kNotFound,      // no such file
+    kNotHdf5,       // empty, garbage or truncated beyond recognition
+    kNotIsokin,     // an HDF5 file without format = "isokin"
+    kNewerVersion,  // format_version greater than this build reads
+    kDamaged,       // isokin file with missing or inconsistent content
+    kWriteFailed,   // could not create or extend the file (disk full, permissions)
+  };
+  SessionFileError(Kind kind, const std::filesystem::path& path, const std::string& problem);
+  [[nodiscard]] Kind kind() const noexcept { return kind_; }
+  [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
+
+ private:
+  Kind kind_;
+  std::filesystem::path path_;
+};
+
+class SessionWriter {
+ public:
+  struct Options {
+    std::chrono::milliseconds flush_interval{500};
+    std::size_t chunk_rows = 8192;  // HDF5 chunk length of each per-set dataset
+  };
+
+  // Creates (truncates) the file and writes the session metadata. Throws SessionFileError.
+  SessionWriter(std::filesystem::path path, const SessionInfo& info, Options options);
+  SessionWriter(std::filesystem::path path, const SessionInfo& info);
+  ~SessionWriter();  // closes without marking complete if finish() was not called
+  SessionWriter(const SessionWriter&) = delete;
+  SessionWriter& operator=(const SessionWriter&) = delete;
+
+  void begin_set(const SetInfo& info);
+  // Buffers and writes; flushes to disk when flush_interval has passed. Throws on write failure,
+  // after which the samples already flushed stay readable.
+  void append(std::span<const drivers::Sample> samples);
+  void end_set(const SetStats& stats);
+  // Marks the session complete and closes the file.
+  void finish();
+
+  [[nodiscard]] const std::filesystem::path& path() const noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Reads a whole session (complete or interrupted). Throws SessionFileError naming the file and
+// the problem.
+Session read_session(const std::filesystem::path& path);
+
+// Writes a whole session in one go (used by importers and tests).
+void write_session(const std::filesystem::path& path, const Session& session);
+
+}  // namespace isokin::acquisition

@@ -1,0 +1,34 @@
+#pragma once
+// Runs one set: the device is read on its own driver thread into an SpscRing; the calling thread
+// drains the ring into the session writer and any live consumers. The driver thread never
+// waits for consumers: when the ring is full, samples are dropped, counted, and the next
+// sample that gets through carries kStatusGapBefore.
+
+#include <atomic>
+#include <cstddef>
+#include <functional>
+#include <span>
+#include <vector>
+
+#include "isokin/acquisition/session_file.h"
+#include "isokin/drivers/device.h"
+
+namespace isokin::acquisition {
+
+// A live consumer (analysis, display). Called on the acquisition thread: it must return quickly.
+using SampleSink = std::function<void(std::span<const drivers::Sample>)>;
+
+struct AcquisitionOptions {
+  std::size_t ring_capacity = 1 << 16;  // samples; 32 s at 2 kHz
+  std::size_t read_block = 256;         // samples per Device::read call
+};
+
+// Returns the set's statistics (also written to the file by end_set). Stops at end of stream,
+// disconnect, device error, or when *stop_requested becomes true. Throws SessionFileError when
+// the file cannot be written; samples flushed before that remain in the file.
+SetStats acquire_set(drivers::Device& device, SessionWriter& writer, const SetInfo& set,
+                     const std::vector<SampleSink>& sinks = {},
+                     const std::atomic<bool>* stop_requested = nullptr,
+                     const AcquisitionOptions& options = {});
+
+}  // namespace isokin::acquisition

@@ -1,0 +1,23 @@
+# Every third-party dependency comes from Debian 12 packages (scripts/setup installs them).
+find_package(Threads REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(LIBUSB REQUIRED IMPORTED_TARGET libusb-1.0)
+find_package(Boost 1.74 REQUIRED)
+find_package(Eigen3 3.4 REQUIRED NO_MODULE)
+# Debian's HDF5 ships no CMake config; FindHDF5 provides hdf5::hdf5 and hdf5::hdf5_cpp.
+find_package(HDF5 REQUIRED COMPONENTS C CXX)
+find_package(CLI11 REQUIRED)
+find_package(nlohmann_json 3.11 REQUIRED)
+find_package(fmt REQUIRED)
+find_package(spdlog REQUIRED)
+if(ISOKIN_BUILD_GUI)
+  # Charts needs libqt6opengl6-dev to be found at all.
+  find_package(Qt6 REQUIRED COMPONENTS Widgets Charts PrintSupport Test)
+endif()
+if(ISOKIN_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+  include(GoogleTest)
+endif()
+if(ISOKIN_BUILD_BENCH)
+  find_package(benchmark REQUIRED)
+endif()

@@ -1,0 +1,45 @@
+#include "isokin/drivers/registry.h"
+
+#include <fmt/format.h>
+
+#include "isokin/drivers/simulated_dynamometer.h"
+
+namespace isokin::drivers {
+namespace {
+
+// The one table of drivers: name, description, factory.
+struct DriverEntry {
+  std::string_view name;
+  std::string_view description;
+  std::unique_ptr<Device> (*make)(const DeviceOptions&);
+};
+
+constexpr DriverEntry kDrivers[] = {
+    {"sim", "simulated knee dynamometer (no hardware needed)",
+     [](const DeviceOptions& o) -> std::unique_ptr<Device> {
+       SimulationSettings s;
+       s.seed = o.seed;
+       s.realtime = o.realtime;
+       if (o.sample_rate_hz > 0.0) s.sample_rate_hz = o.sample_rate_hz;
+       return std::make_unique<SimulatedDynamometer>(s);
+     }},
+};
+
+}  // namespace
+
+std::vector<DriverInfo> available_drivers() {
+  std::vector<DriverInfo> list;
+  for (const auto& d : kDrivers) list.push_back({std::string(d.name), std::string(d.description)});
+  return list;
+}
+
+std::unique_ptr<Device> make_device(std::string_view name, const DeviceOptions& options) {
+  for (const auto& d : kDrivers) {
+    if (d.name == name) return d.make(options);
+  }
+  std::string known;
+  for (const auto& d : kDrivers) known += fmt::format("{}{}", known.empty() ? "" : ", ", d.name);
+  throw DeviceError(fmt::format("unknown device '{}' (available: {})", name, known));
+}
+
+}  // namespace isokin::drivers

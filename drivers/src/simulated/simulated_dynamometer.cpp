@@ -1,0 +1,241 @@
+#include "isokin/drivers/simulated_dynamometer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <fmt/format.h>
+#include <numbers>
+#include <random>
+#include <thread>
+
+#include "simulated/knee_model.h"
+
+namespace isokin::drivers {
+namespace {
+
+constexpr double kDegToRad = std::numbers::pi / 180.0;
+constexpr double kTorqueRange = 500.0;  // N·m, a Biodex System 4 load cell's range
+
+// One stretch of a simulated set: the lever at rest, or moving in one direction.
+struct Segment {
+  double start = 0.0;  // s
+  double duration = 0.0;
+  bool moving = false;
+  Movement movement = Movement::kExtension;
+  int repetition = 0;
+  double rest_angle = 0.0;           // when not moving
+  sim::PhaseKinematics kinematics{0, 1, 1, 1};  // when moving
+};
+
+struct ModelState {
+  double angle;
+  double velocity;
+  double torque;         // measured, noise-free, N·m
+  double muscle_torque;  // muscle's own, in the direction of the movement, N·m
+};
+
+double fatigue_factor(const SimulatedSubject& subject, int repetition) {
+  return std::max(0.0, 1.0 - subject.fatigue_per_repetition * repetition);
+}
+
+ModelState evaluate(const sim::KneeMuscleModel& model, const SimulatedSubject& subject, Side side,
+                    const Segment& seg, double t) {
+  if (!seg.moving) {
+    return {seg.rest_angle, 0.0, model.gravity_moment(seg.rest_angle), 0.0};
+  }
+  const double local = t - seg.start;
+  const auto k = seg.kinematics.at(local);
+  const double muscle = model.torque(seg.movement, side, k.angle, k.velocity) *
+                        sim::activation(local, seg.duration) *
+                        fatigue_factor(subject, seg.repetition);
+  const double sign = seg.movement == Movement::kExtension ? 1.0 : -1.0;
+  return {k.angle, k.velocity, sign * muscle + model.gravity_moment(k.angle), muscle};
+}
+
+std::vector<Segment> plan_set(const MotionSetpoint& sp, const SimulationSettings& settings) {
+  std::vector<Segment> segments;
+  double t = 0.0;
+  auto rest = [&](double angle, double duration) {
+    Segment s;
+    s.start = t;
+    s.duration = duration;
+    s.rest_angle = angle;
+    segments.push_back(s);
+    t += duration;
+  };
+  auto move = [&](Movement movement, int rep, double from, double to, double speed) {
+    Segment s;
+    s.start = t;
+    s.moving = true;
+    s.movement = movement;
+    s.repetition = rep;
+    s.kinematics = sim::PhaseKinematics(from, to, speed, settings.acceleration);
+    s.duration = s.kinematics.duration();
+    segments.push_back(s);
+    t += s.duration;
+  };
+  // Knee tests start flexed: each repetition is an extension followed by a flexion.
+  rest(sp.angle_max, settings.rest_before);
+  for (int rep = 0; rep < sp.repetitions; ++rep) {
+    move(Movement::kExtension, rep, sp.angle_max, sp.angle_min, sp.extension_velocity);
+    rest(sp.angle_min, settings.reversal_pause);
+    move(Movement::kFlexion, rep, sp.angle_min, sp.angle_max, sp.flexion_velocity);
+    if (rep + 1 < sp.repetitions) rest(sp.angle_max, settings.reversal_pause);
+  }
+  rest(sp.angle_max, settings.rest_before);
+  return segments;
+}
+
+PhaseTruth phase_truth(const sim::KneeMuscleModel& model, const SimulatedSubject& subject,
+                       Side side, const Segment& seg, double sample_rate) {
+  // A grid 20× finer than the samples (and at least 20 kHz) so the truth does not depend on
+  // the sample rate under test.
+  const double dt = std::min(1.0 / (20.0 * sample_rate), 5e-5);
+  const auto steps = static_cast<std::size_t>(std::ceil(seg.duration / dt));
+  const double sign = seg.movement == Movement::kExtension ? 1.0 : -1.0;
+  PhaseTruth truth;
+  truth.repetition = seg.repetition;
+  truth.movement = seg.movement;
+  truth.start_time = seg.start;
+  truth.end_time = seg.start + seg.duration;
+  double previous_power = 0.0;
+  for (std::size_t i = 0; i <= steps; ++i) {
+    const double t = seg.start + std::min(seg.duration, static_cast<double>(i) * dt);
+    const ModelState s = evaluate(model, subject, side, seg, t);
+    const double directed = sign * s.torque;
+    if (directed > truth.peak_torque) {
+      truth.peak_torque = directed;
+      truth.angle_at_peak = s.angle;
+    }
+    truth.muscle_peak_torque = std::max(truth.muscle_peak_torque, s.muscle_torque);
+    // Work = ∫ torque·|ω| dt with ω in rad/s (trapezoid on the fine grid).
+    const double power = directed * std::abs(s.velocity) * kDegToRad;
+    if (i > 0) {
+      const double h = std::min(seg.duration, static_cast<double>(i) * dt) -
+                       std::min(seg.duration, static_cast<double>(i - 1) * dt);
+      truth.work += 0.5 * (power + previous_power) * h;
+    }
+    previous_power = power;
+  }
+  return truth;
+}
+
+double steady_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+SimulatedDynamometer::SimulatedDynamometer(SimulationSettings settings) : settings_(settings) {
+  if (!(settings_.sample_rate_hz >= 1.0 && settings_.sample_rate_hz <= 100'000.0)) {
+    throw DeviceError(
+        fmt::format("sim: sample rate {} Hz is outside 1–100000 Hz", settings_.sample_rate_hz));
+  }
+}
+
+DeviceDescription SimulatedDynamometer::describe() const {
+  DeviceDescription d;
+  d.driver = "sim";
+  d.model = "isokin simulated knee dynamometer";
+  d.serial = fmt::format("seed-{}", settings_.seed);
+  d.sample_rate_hz = settings_.sample_rate_hz;
+  d.channels = {{"torque", "N·m", -kTorqueRange, kTorqueRange},
+                {"angle", "deg", -10.0, 150.0},
+                {"velocity", "deg/s", -500.0, 500.0}};
+  // The simulator produces engineering units directly.
+  d.calibration = {{"torque", 1.0, 0.0}, {"angle", 1.0, 0.0}, {"velocity", 1.0, 0.0}};
+  return d;
+}
+
+void SimulatedDynamometer::open() { open_ = true; }
+
+bool SimulatedDynamometer::apply(const MotionSetpoint& setpoint) {
+  if (setpoint.repetitions < 1 || setpoint.extension_velocity <= 0.0 ||
+      setpoint.flexion_velocity <= 0.0 || setpoint.angle_max <= setpoint.angle_min) {
+    throw DeviceError(fmt::format(
+        "sim: invalid setpoint (repetitions {}, velocities {}/{} °/s, range {}–{}°)",
+        setpoint.repetitions, setpoint.extension_velocity, setpoint.flexion_velocity,
+        setpoint.angle_min, setpoint.angle_max));
+  }
+  setpoint_ = setpoint;
+  return true;
+}
+
+void SimulatedDynamometer::start() {
+  if (!open_) throw DeviceError("sim: start() before open()");
+  const auto segments = plan_set(setpoint_, settings_);
+  const sim::KneeMuscleModel model(settings_.subject);
+  const Side side = setpoint_.side;
+
+  SetTruth truth;
+  truth.setpoint = setpoint_;
+  truth.limb_gravity_moment = settings_.subject.limb_gravity_moment();
+  for (const auto& seg : segments) {
+    if (seg.moving) {
+      truth.phases.push_back(
+          phase_truth(model, settings_.subject, side, seg, settings_.sample_rate_hz));
+    }
+  }
+
+  // Each set gets its own reproducible noise stream.
+  std::mt19937_64 rng(settings_.seed * 1'000'003ULL + static_cast<std::uint64_t>(sets_started_));
+  std::normal_distribution<double> noise(0.0, 1.0);
+  const double end = segments.back().start + segments.back().duration;
+  const auto n = static_cast<std::size_t>(std::floor(end * settings_.sample_rate_hz)) + 1;
+  samples_.clear();
+  samples_.reserve(n);
+  std::size_t seg_index = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double t = static_cast<double>(i) / settings_.sample_rate_hz;
+    while (seg_index + 1 < segments.size() && t >= segments[seg_index + 1].start) ++seg_index;
+    const ModelState s = evaluate(model, settings_.subject, side, segments[seg_index], t);
+    Sample sample;
+    sample.time = t;
+    sample.torque = s.torque + settings_.torque_noise * noise(rng);
+    sample.angle = s.angle + settings_.angle_noise * noise(rng);
+    sample.velocity = s.velocity + settings_.velocity_noise * noise(rng);
+    if (std::abs(sample.torque) > kTorqueRange) {
+      sample.torque = std::copysign(kTorqueRange, sample.torque);
+      sample.status |= kStatusTorqueClipped;
+    }
+    samples_.push_back(sample);
+  }
+  truth.sample_count = n;
+  truth_.push_back(std::move(truth));
+  ++sets_started_;
+  cursor_ = 0;
+  wall_start_ = steady_seconds();
+  running_ = true;
+}
+
+ReadResult SimulatedDynamometer::read(std::span<Sample> out) {
+  if (!running_) return {0, ReadStatus::kError, "sim: read() while not started"};
+  if (cursor_ >= samples_.size()) return {0, ReadStatus::kEndOfStream, {}};
+  std::size_t available = samples_.size() - cursor_;
+  if (settings_.realtime) {
+    // Deliver what a real device would have produced by now; wait for at least one sample.
+    const auto due = [&] {
+      const double elapsed = steady_seconds() - wall_start_;
+      const auto produced = static_cast<std::size_t>(elapsed * settings_.sample_rate_hz) + 1;
+      return std::min(samples_.size(), produced) - std::min(cursor_, produced);
+    };
+    while ((available = due()) == 0) {
+      std::this_thread::sleep_for(std::chrono::microseconds(500));
+    }
+  }
+  const std::size_t n = std::min(available, out.size());
+  std::copy_n(samples_.begin() + static_cast<std::ptrdiff_t>(cursor_), n, out.begin());
+  cursor_ += n;
+  return {n, ReadStatus::kOk, {}};
+}
+
+void SimulatedDynamometer::stop() { running_ = false; }
+
+void SimulatedDynamometer::close() {
+  running_ = false;
+  open_ = false;
+  samples_.clear();
+}
+
+}  // namespace isokin::drivers

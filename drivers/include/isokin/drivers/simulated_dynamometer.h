@@ -1,0 +1,88 @@
+#pragma once
+// The default device: a simulated isokinetic dynamometer with a physiological model of a knee
+// (torque–angle and force–velocity relations of quadriceps and hamstrings, fatigue, limb weight,
+// acceleration/deceleration at the ends of the range, sensor noise). It needs no hardware, is
+// reproducible from a seed, and keeps a ground-truth record of every phase it generated.
+
+#include <cstdint>
+#include <vector>
+
+#include "isokin/drivers/device.h"
+
+namespace isokin::drivers {
+
+// The simulated athlete. Defaults: a 75 kg adult whose left quadriceps is 10 % weaker
+// (a typical post-ACL-reconstruction deficit).
+struct SimulatedSubject {
+  double body_mass_kg = 75.0;
+  double quadriceps_isometric_peak = 280.0;  // N·m, right side, at the optimum angle
+  double hamstrings_isometric_peak = 160.0;  // N·m, right side
+  double left_quadriceps_factor = 0.90;
+  double left_hamstrings_factor = 0.95;
+  double fatigue_per_repetition = 0.015;  // fraction of peak lost per repetition
+  // Shank + foot: 6.1 % of body mass with its centre of mass 0.25 m from the knee axis.
+  [[nodiscard]] double limb_gravity_moment() const { return body_mass_kg * 0.061 * 9.81 * 0.25; }
+};
+
+struct SimulationSettings {
+  double sample_rate_hz = 2000.0;
+  std::uint64_t seed = 1;
+  double torque_noise = 0.8;     // N·m, standard deviation
+  double angle_noise = 0.05;     // °
+  double velocity_noise = 0.5;   // °/s
+  double acceleration = 2000.0;  // °/s², of the lever at the start and end of each movement
+  double reversal_pause = 0.05;  // s at rest between extension and flexion
+  double rest_before = 0.5;      // s before the first and after the last repetition
+  bool realtime = false;         // pace read() to the wall clock (live runs); false = as fast as read
+  SimulatedSubject subject;
+};
+
+// What the model produced for one movement phase, from its noise-free signals on a fine grid.
+struct PhaseTruth {
+  int repetition = 0;  // 0-based
+  Movement movement = Movement::kExtension;
+  double start_time = 0.0;  // s, set time at which the lever starts moving
+  double end_time = 0.0;    // s, set time at which it stops
+  // Torque as the dynamometer measures it (gravity included), in the direction of the movement:
+  double peak_torque = 0.0;      // N·m, positive
+  double angle_at_peak = 0.0;    // °
+  double work = 0.0;             // J, ∫ torque dθ with θ in radians, positive for concentric
+  double muscle_peak_torque = 0.0;  // N·m, the muscle's own torque (limb weight removed)
+};
+
+struct SetTruth {
+  MotionSetpoint setpoint;
+  std::uint64_t sample_count = 0;
+  double limb_gravity_moment = 0.0;  // N·m at full extension (leg horizontal)
+  std::vector<PhaseTruth> phases;
+};
+
+class SimulatedDynamometer final : public Device {
+ public:
+  explicit SimulatedDynamometer(SimulationSettings settings = {});
+
+  [[nodiscard]] DeviceDescription describe() const override;
+  void open() override;
+  bool apply(const MotionSetpoint& setpoint) override;
+  void start() override;
+  ReadResult read(std::span<Sample> out) override;
+  void stop() override;
+  void close() override;
+
+  // Ground truth of every set started so far, in order.
+  [[nodiscard]] const std::vector<SetTruth>& ground_truth() const { return truth_; }
+  [[nodiscard]] const SimulationSettings& settings() const { return settings_; }
+
+ private:
+  SimulationSettings settings_;
+  MotionSetpoint setpoint_;
+  bool open_ = false;
+  bool running_ = false;
+  int sets_started_ = 0;
+  std::vector<Sample> samples_;  // the current set, generated at start()
+  std::size_t cursor_ = 0;
+  double wall_start_ = 0.0;  // steady-clock seconds at start(), for realtime pacing
+  std::vector<SetTruth> truth_;
+};
+
+}  // namespace isokin::drivers

@@ -38,7 +38,7 @@ void run_driver(drivers::Device& device, SpscRing<Sample>& ring, std::size_t blo
       if (gap_pending) buffer[0].status |= drivers::kStatusGapBefore;
       const std::size_t pushed = ring.push_bulk(std::span<const Sample>(buffer.data(), r.count));
       // Samples that did not fit are gone; mark the next one that gets through.
-      gap_pending = pushed < r.count || (gap_pending && pushed == 0);
+      gap_pending = pushed < r.count;
     }
     if (r.status != ReadStatus::kOk && r.status != ReadStatus::kTimeout) break;
   }

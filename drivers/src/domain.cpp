@@ -4,11 +4,17 @@
 
 namespace isokin::drivers {
 
-std::string_view to_string(Side side) { return side == Side::kLeft ? "left" : "right"; }
+std::string_view to_string(Side side) {
+  return side == Side::kLeft ? "left" : "right";
+}
 
-std::string_view to_string(Joint /*joint*/) { return "knee"; }
+std::string_view to_string(Joint /*joint*/) {
+  return "knee";
+}
 
-std::string_view to_string(ContractionMode /*mode*/) { return "concentric/concentric"; }
+std::string_view to_string(ContractionMode /*mode*/) {
+  return "concentric/concentric";
+}
 
 std::string_view to_string(Movement movement) {
   return movement == Movement::kExtension ? "extension" : "flexion";
@@ -36,11 +42,16 @@ std::string_view muscle_group(Joint /*joint*/, Movement movement) {
 
 std::string_view to_string(ReadStatus status) {
   switch (status) {
-    case ReadStatus::kOk: return "ok";
-    case ReadStatus::kTimeout: return "timeout";
-    case ReadStatus::kEndOfStream: return "end of stream";
-    case ReadStatus::kDisconnected: return "disconnected";
-    case ReadStatus::kError: return "error";
+    case ReadStatus::kOk:
+      return "ok";
+    case ReadStatus::kTimeout:
+      return "timeout";
+    case ReadStatus::kEndOfStream:
+      return "end of stream";
+    case ReadStatus::kDisconnected:
+      return "disconnected";
+    case ReadStatus::kError:
+      return "error";
   }
   return "unknown";
 }

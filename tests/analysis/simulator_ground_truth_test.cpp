@@ -44,7 +44,9 @@ SimulatedSet simulate(const SimulationSettings& settings, const MotionSetpoint& 
   return out;
 }
 
-double relative_error(double measured, double truth) { return std::abs(measured - truth) / truth; }
+double relative_error(double measured, double truth) {
+  return std::abs(measured - truth) / truth;
+}
 
 // (sample rate, velocity, torque noise)
 class GroundTruth : public ::testing::TestWithParam<std::tuple<double, double, double>> {};
@@ -72,8 +74,8 @@ TEST_P(GroundTruth, PeakTorqueWorkAngleAndRatioWithinTolerance) {
   for (const auto& truth : s.truth.phases) {
     const bool ext = truth.movement == Movement::kExtension;
     const auto& measured = (ext ? a.extension : a.flexion).repetitions.at(truth.repetition);
-    SCOPED_TRACE(::testing::Message() << (ext ? "extension" : "flexion") << " rep "
-                                      << truth.repetition);
+    SCOPED_TRACE(::testing::Message()
+                 << (ext ? "extension" : "flexion") << " rep " << truth.repetition);
     EXPECT_LT(relative_error(measured.peak_torque, truth.peak_torque), 0.01)
         << measured.peak_torque << " vs " << truth.peak_torque;
     EXPECT_LT(relative_error(measured.work, truth.work), 0.01)

@@ -1,9 +1,9 @@
 #include "isokin/drivers/simulated_dynamometer.h"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <fmt/format.h>
 #include <numbers>
 #include <random>
 #include <thread>
@@ -23,7 +23,7 @@ struct Segment {
   bool moving = false;
   Movement movement = Movement::kExtension;
   int repetition = 0;
-  double rest_angle = 0.0;           // when not moving
+  double rest_angle = 0.0;                      // when not moving
   sim::PhaseKinematics kinematics{0, 1, 1, 1};  // when moving
 };
 
@@ -121,8 +121,7 @@ PhaseTruth phase_truth(const sim::KneeMuscleModel& model, const SimulatedSubject
 }
 
 double steady_seconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace
@@ -148,15 +147,17 @@ DeviceDescription SimulatedDynamometer::describe() const {
   return d;
 }
 
-void SimulatedDynamometer::open() { open_ = true; }
+void SimulatedDynamometer::open() {
+  open_ = true;
+}
 
 bool SimulatedDynamometer::apply(const MotionSetpoint& setpoint) {
   if (setpoint.repetitions < 1 || setpoint.extension_velocity <= 0.0 ||
       setpoint.flexion_velocity <= 0.0 || setpoint.angle_max <= setpoint.angle_min) {
-    throw DeviceError(fmt::format(
-        "sim: invalid setpoint (repetitions {}, velocities {}/{} °/s, range {}–{}°)",
-        setpoint.repetitions, setpoint.extension_velocity, setpoint.flexion_velocity,
-        setpoint.angle_min, setpoint.angle_max));
+    throw DeviceError(
+        fmt::format("sim: invalid setpoint (repetitions {}, velocities {}/{} °/s, range {}–{}°)",
+                    setpoint.repetitions, setpoint.extension_velocity, setpoint.flexion_velocity,
+                    setpoint.angle_min, setpoint.angle_max));
   }
   setpoint_ = setpoint;
   return true;
@@ -230,7 +231,9 @@ ReadResult SimulatedDynamometer::read(std::span<Sample> out) {
   return {n, ReadStatus::kOk, {}};
 }
 
-void SimulatedDynamometer::stop() { running_ = false; }
+void SimulatedDynamometer::stop() {
+  running_ = false;
+}
 
 void SimulatedDynamometer::close() {
   running_ = false;

@@ -17,8 +17,8 @@ struct SubjectInfo {
 };
 
 struct SessionInfo {
-  std::string created_utc;   // ISO 8601, e.g. 2026-11-25T12:00:00Z
-  std::string software;      // "isokin 0.1.0"
+  std::string created_utc;  // ISO 8601, e.g. 2026-11-25T12:00:00Z
+  std::string software;     // "isokin 0.1.0"
   std::string protocol_name;
   std::string protocol_json;  // the protocol as run, verbatim
   SubjectInfo subject;

@@ -19,14 +19,14 @@ struct PhaseSignals {
 struct PhaseResult {
   drivers::Movement movement = drivers::Movement::kExtension;
   int repetition = 0;
-  double start_time = 0.0;     // s
-  double end_time = 0.0;       // s
-  double peak_torque = 0.0;    // N·m, directed
-  double angle_at_peak = 0.0;  // °
-  double time_to_peak = 0.0;   // s from start_time
-  double work = 0.0;           // J = −∫ torque dθ (θ in rad)
+  double start_time = 0.0;       // s
+  double end_time = 0.0;         // s
+  double peak_torque = 0.0;      // N·m, directed
+  double angle_at_peak = 0.0;    // °
+  double time_to_peak = 0.0;     // s from start_time
+  double work = 0.0;             // J = −∫ torque dθ (θ in rad)
   double range_of_motion = 0.0;  // °
-  double mean_power = 0.0;     // W = work / duration
+  double mean_power = 0.0;       // W = work / duration
 };
 
 // Sign that turns torque into directed torque for a movement.

@@ -11,9 +11,9 @@ namespace isokin::analysis {
 
 struct MovementPhase {
   drivers::Movement movement = drivers::Movement::kExtension;
-  int repetition = 0;          // 0-based count of this movement within the set
-  Eigen::Index begin = 0;      // first sample
-  Eigen::Index end = 0;        // one past the last sample
+  int repetition = 0;      // 0-based count of this movement within the set
+  Eigen::Index begin = 0;  // first sample
+  Eigen::Index end = 0;    // one past the last sample
 };
 
 struct SegmentationSettings {

@@ -25,11 +25,11 @@ struct MovementSummary {
   drivers::Movement movement = drivers::Movement::kExtension;
   std::string muscle_group;  // "quadriceps", "hamstrings"
   std::vector<PhaseResult> repetitions;
-  int best_repetition = -1;     // index of the highest peak torque; −1 when none
-  double peak_torque = 0.0;     // N·m, of the best repetition
+  int best_repetition = -1;                // index of the highest peak torque; −1 when none
+  double peak_torque = 0.0;                // N·m, of the best repetition
   double peak_torque_per_body_mass = 0.0;  // N·m/kg; 0 when body mass unknown
-  double angle_at_peak = 0.0;   // ° of the best repetition
-  double total_work = 0.0;      // J, sum over repetitions
+  double angle_at_peak = 0.0;              // ° of the best repetition
+  double total_work = 0.0;                 // J, sum over repetitions
 };
 
 struct SetAnalysis {

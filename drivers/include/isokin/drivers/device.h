@@ -39,7 +39,6 @@ struct DeviceDescription {
   std::vector<ChannelCalibration> calibration;
 };
 
-
 // What a motorised dynamometer is told to do for one set. Devices that only measure ignore it.
 struct MotionSetpoint {
   Joint joint = Joint::kKnee;
@@ -53,11 +52,11 @@ struct MotionSetpoint {
 };
 
 enum class ReadStatus {
-  kOk,           // zero or more samples delivered; keep reading
-  kTimeout,      // nothing arrived within the device's timeout
-  kEndOfStream,  // the set (or the recording being replayed) is over
-  kDisconnected, // the device went away; samples already delivered are valid
-  kError,        // see ReadResult::message
+  kOk,            // zero or more samples delivered; keep reading
+  kTimeout,       // nothing arrived within the device's timeout
+  kEndOfStream,   // the set (or the recording being replayed) is over
+  kDisconnected,  // the device went away; samples already delivered are valid
+  kError,         // see ReadResult::message
 };
 
 std::string_view to_string(ReadStatus status);

@@ -12,9 +12,9 @@
 namespace isokin::drivers {
 
 struct DeviceOptions {
-  std::uint64_t seed = 1;        // sim: noise and model seed
-  bool realtime = false;         // sim: pace samples to the wall clock
-  double sample_rate_hz = 0.0;   // 0 = the device's default
+  std::uint64_t seed = 1;       // sim: noise and model seed
+  bool realtime = false;        // sim: pace samples to the wall clock
+  double sample_rate_hz = 0.0;  // 0 = the device's default
 };
 
 struct DriverInfo {

@@ -33,7 +33,7 @@ struct SimulationSettings {
   double acceleration = 2000.0;  // °/s², of the lever at the start and end of each movement
   double reversal_pause = 0.05;  // s at rest between extension and flexion
   double rest_before = 0.5;      // s before the first and after the last repetition
-  bool realtime = false;         // pace read() to the wall clock (live runs); false = as fast as read
+  bool realtime = false;  // pace read() to the wall clock (live runs); false = as fast as read
   SimulatedSubject subject;
 };
 
@@ -44,9 +44,9 @@ struct PhaseTruth {
   double start_time = 0.0;  // s, set time at which the lever starts moving
   double end_time = 0.0;    // s, set time at which it stops
   // Torque as the dynamometer measures it (gravity included), in the direction of the movement:
-  double peak_torque = 0.0;      // N·m, positive
-  double angle_at_peak = 0.0;    // °
-  double work = 0.0;             // J, ∫ torque dθ with θ in radians, positive for concentric
+  double peak_torque = 0.0;         // N·m, positive
+  double angle_at_peak = 0.0;       // °
+  double work = 0.0;                // J, ∫ torque dθ with θ in radians, positive for concentric
   double muscle_peak_torque = 0.0;  // N·m, the muscle's own torque (limb weight removed)
 };
 

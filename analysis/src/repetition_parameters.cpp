@@ -1,6 +1,7 @@
 #include "isokin/analysis/repetition_parameters.h"
 
 #include <Eigen/QR>
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 
@@ -54,19 +55,39 @@ double angle_of_peak(const Eigen::Ref<const Eigen::ArrayXd>& directed_torque,
   return vertex >= a_min && vertex <= a_max ? vertex : angle[peak];
 }
 
+namespace {
+
+// Time at which the velocity crosses zero between samples a and b (linear interpolation).
+double zero_crossing_time(const PhaseSignals& s, Eigen::Index a, Eigen::Index b) {
+  const double va = s.velocity[a];
+  const double vb = s.velocity[b];
+  if (va == vb) return s.time[a];
+  const double fraction = std::clamp(va / (va - vb), 0.0, 1.0);
+  return s.time[a] + fraction * (s.time[b] - s.time[a]);
+}
+
+}  // namespace
+
 PhaseResult analyze_phase(const PhaseSignals& s, const MovementPhase& phase) {
-  const Eigen::Index n = phase.end - phase.begin;
-  const auto torque = s.torque.segment(phase.begin, n);
-  const auto angle = s.angle.segment(phase.begin, n);
+  // The movement starts and ends between the phase's outer samples and their neighbours, so
+  // include those neighbours: integrals and the range then span the reversal points.
+  const Eigen::Index lo = std::max<Eigen::Index>(phase.begin - 1, 0);
+  const Eigen::Index hi = std::min<Eigen::Index>(phase.end + 1, s.time.size());
+  const Eigen::Index n = hi - lo;
+  const auto torque = s.torque.segment(lo, n);
+  const auto angle = s.angle.segment(lo, n);
   PhaseResult r;
   r.movement = phase.movement;
   r.repetition = phase.repetition;
-  r.start_time = s.time[phase.begin];
-  r.end_time = s.time[phase.end - 1];
+  r.start_time =
+      phase.begin > 0 ? zero_crossing_time(s, phase.begin - 1, phase.begin) : s.time[phase.begin];
+  r.end_time = phase.end < s.time.size() ? zero_crossing_time(s, phase.end - 1, phase.end)
+                                         : s.time[phase.end - 1];
   const Eigen::Index peak = peak_torque_index(torque, phase.movement);
-  r.peak_torque = direction_sign(phase.movement) * torque[peak];
-  r.angle_at_peak = angle_of_peak(direction_sign(phase.movement) * torque, angle, peak);
-  r.time_to_peak = s.time[phase.begin + peak] - r.start_time;
+  const double sign = direction_sign(phase.movement);
+  r.peak_torque = sign * torque[peak];
+  r.angle_at_peak = angle_of_peak(sign * torque, angle, peak);
+  r.time_to_peak = s.time[lo + peak] - r.start_time;
   r.work = work(torque, angle);
   r.range_of_motion = angle.maxCoeff() - angle.minCoeff();
   const double duration = r.end_time - r.start_time;

@@ -51,7 +51,8 @@ SetAnalysis analyze_set(const acquisition::RecordedSet& set, const AnalysisSetti
     const double rate = static_cast<double>(sig.size() - 1) / (sig.time.back() - sig.time.front());
     const ButterworthLowPass filter(settings.filter_order, settings.filter_cutoff_hz, rate);
     const Eigen::ArrayXd torque = filter.filtfilt(column(sig.torque));
-    const Eigen::ArrayXd angle = filter.filtfilt(column(sig.angle));
+    // Position sensors are precise; the angle is used as recorded.
+    const Eigen::Map<const Eigen::ArrayXd> angle = column(sig.angle);
     const Eigen::ArrayXd velocity = filter.filtfilt(column(sig.velocity));
     const Eigen::Map<const Eigen::ArrayXd> time = column(sig.time);
     const auto phases = RepetitionSegmenter(settings.segmentation).segment(velocity, angle);

@@ -27,7 +27,7 @@ int run_analyze(const std::filesystem::path& file, bool json, std::ostream& out)
 void print_result_table(const acquisition::Session& session,
                         const analysis::SessionAnalysis& analysis, std::ostream& out);
 // The full result in the versioned schema of docs/results.md.
-nlohmann::json results_to_json(const acquisition::Session& session,
-                               const analysis::SessionAnalysis& analysis);
+nlohmann::ordered_json results_to_json(const acquisition::Session& session,
+                                       const analysis::SessionAnalysis& analysis);
 
 }  // namespace isokin::cli

@@ -42,7 +42,7 @@ std::string cell(double value, const char* format, bool present) {
   return present ? fmt::format(fmt::runtime(format), value) : std::string("-");
 }
 
-nlohmann::json phase_json(const analysis::PhaseResult& r) {
+nlohmann::ordered_json phase_json(const analysis::PhaseResult& r) {
   return {{"repetition", r.repetition + 1},
           {"start_time_s", r.start_time},
           {"end_time_s", r.end_time},
@@ -54,13 +54,13 @@ nlohmann::json phase_json(const analysis::PhaseResult& r) {
           {"mean_power_w", r.mean_power}};
 }
 
-nlohmann::json movement_json(const MovementSummary& m) {
-  nlohmann::json reps = nlohmann::json::array();
+nlohmann::ordered_json movement_json(const MovementSummary& m) {
+  nlohmann::ordered_json reps = nlohmann::ordered_json::array();
   for (const auto& r : m.repetitions) reps.push_back(phase_json(r));
-  nlohmann::json j = {{"movement", drivers::to_string(m.movement)},
-                      {"muscle_group", m.muscle_group},
-                      {"repetitions", reps},
-                      {"total_work_j", m.total_work}};
+  nlohmann::ordered_json j = {{"movement", drivers::to_string(m.movement)},
+                              {"muscle_group", m.muscle_group},
+                              {"repetitions", reps},
+                              {"total_work_j", m.total_work}};
   if (m.best_repetition >= 0) {
     j["best_repetition"] = m.best_repetition + 1;
     j["peak_torque_nm"] = m.peak_torque;
@@ -132,9 +132,9 @@ void print_result_table(const acquisition::Session& session,
   }
 }
 
-nlohmann::json results_to_json(const acquisition::Session& session,
-                               const analysis::SessionAnalysis& analysis) {
-  nlohmann::json j;
+nlohmann::ordered_json results_to_json(const acquisition::Session& session,
+                                       const analysis::SessionAnalysis& analysis) {
+  nlohmann::ordered_json j;
   j["schema"] = "isokin-results";
   j["schema_version"] = 1;
   j["session"] = {{"subject_id", session.info.subject.id},
@@ -142,6 +142,7 @@ nlohmann::json results_to_json(const acquisition::Session& session,
                   {"created_utc", session.info.created_utc},
                   {"complete", session.complete}};
   j["settings"] = {
+      {"gravity_correction", "off"},
       {"filter",
        {{"type", "butterworth-zero-phase"},
         {"order", analysis.settings.filter_order},
@@ -149,18 +150,18 @@ nlohmann::json results_to_json(const acquisition::Session& session,
       {"segmentation",
        {{"velocity_threshold_deg_s", analysis.settings.segmentation.velocity_threshold},
         {"minimum_range_deg", analysis.settings.segmentation.minimum_range}}}};
-  j["sets"] = nlohmann::json::array();
+  j["sets"] = nlohmann::ordered_json::array();
   for (const auto& s : analysis.sets) {
-    nlohmann::json set = {{"set_index", s.set_index},
-                          {"side", drivers::to_string(s.side)},
-                          {"velocity_deg_s", s.velocity},
-                          {"extension", movement_json(s.extension)},
-                          {"flexion", movement_json(s.flexion)},
-                          {"warnings", s.warnings}};
+    nlohmann::ordered_json set = {{"set_index", s.set_index},
+                                  {"side", drivers::to_string(s.side)},
+                                  {"velocity_deg_s", s.velocity},
+                                  {"extension", movement_json(s.extension)},
+                                  {"flexion", movement_json(s.flexion)},
+                                  {"warnings", s.warnings}};
     if (s.hq_ratio > 0.0) set["hq_conventional"] = s.hq_ratio;
     j["sets"].push_back(set);
   }
-  j["bilateral"] = nlohmann::json::array();
+  j["bilateral"] = nlohmann::ordered_json::array();
   for (const auto& b : analysis.bilateral) {
     j["bilateral"].push_back({{"velocity_deg_s", b.velocity},
                               {"muscle_group", b.muscle_group},

@@ -35,7 +35,11 @@ struct ModelState {
 };
 
 double fatigue_factor(const SimulatedSubject& subject, int repetition) {
-  return std::max(0.0, 1.0 - subject.fatigue_per_repetition * repetition);
+  // Exponential decline toward a plateau, starting at fatigue_per_repetition per repetition:
+  // in endurance sets peak torque levels off rather than reaching zero.
+  const double plateau = subject.fatigue_plateau;
+  const double rate = subject.fatigue_per_repetition / (1.0 - plateau);
+  return plateau + (1.0 - plateau) * std::exp(-rate * repetition);
 }
 
 ModelState evaluate(const sim::KneeMuscleModel& model, const SimulatedSubject& subject, Side side,

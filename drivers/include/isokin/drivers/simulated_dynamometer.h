@@ -19,7 +19,8 @@ struct SimulatedSubject {
   double hamstrings_isometric_peak = 160.0;  // N·m, right side
   double left_quadriceps_factor = 0.90;
   double left_hamstrings_factor = 0.95;
-  double fatigue_per_repetition = 0.015;  // fraction of peak lost per repetition
+  double fatigue_per_repetition = 0.015;  // fraction of peak lost per repetition, initially
+  double fatigue_plateau = 0.4;           // fraction of peak left after very many repetitions
   // Shank + foot: 6.1 % of body mass with its centre of mass 0.25 m from the knee axis.
   [[nodiscard]] double limb_gravity_moment() const { return body_mass_kg * 0.061 * 9.81 * 0.25; }
 };

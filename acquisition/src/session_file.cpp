@@ -1,0 +1,1164 @@
+#include "isokin/acquisition/session_file.h"
+
+#include <fmt/core.h>
+#include <hdf5.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <climits>
+#include <cstdint>
+#include <cstring>
+#include <exception>
+#include <iostream>
+#include <limits>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "hdf5_handles.h"
+#include "isokin/drivers/domain.h"
+
+// Layout and units are specified in docs/file-format.md; keep the two in step.
+
+namespace isokin::acquisition {
+
+namespace fs = std::filesystem;
+using Kind = SessionFileError::Kind;
+
+namespace {
+
+std::string on_one_line(std::string text) {
+  std::replace_if(
+      text.begin(), text.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+  return text;
+}
+
+}  // namespace
+
+SessionFileError::SessionFileError(Kind kind, const fs::path& path, const std::string& problem)
+    : std::runtime_error(on_one_line(path.string() + ": " + problem)), kind_(kind), path_(path) {}
+
+// ---------------------------------------------------------------------------------------------
+// hdf5_handles.h
+
+namespace hdf5 {
+
+void silence_error_printing() {
+  thread_local bool silenced = false;
+  if (!silenced) silenced = H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr) >= 0;
+}
+
+namespace {
+
+struct StackReason {
+  std::string innermost;
+  std::string os_message;
+};
+
+// Called innermost error first (H5E_WALK_UPWARD).
+herr_t collect_reason(unsigned /*depth*/, const H5E_error2_t* error, void* data) noexcept {
+  auto& reason = *static_cast<StackReason*>(data);
+  if (error == nullptr || error->desc == nullptr) return 0;
+  const std::string_view description(error->desc);
+  if (reason.innermost.empty()) reason.innermost = description;
+  // The POSIX file driver embeds strerror(errno) as "error message = '...'": the words a user
+  // can act on ("No space left on device"), without HDF5's addresses and flags.
+  constexpr std::string_view kMarker = "error message = '";
+  if (const auto start = description.find(kMarker);
+      reason.os_message.empty() && start != std::string_view::npos) {
+    const auto text = description.substr(start + kMarker.size());
+    reason.os_message = text.substr(0, text.find('\''));
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::string error_stack_reason() {
+  StackReason reason;
+  if (H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, collect_reason, &reason) < 0) return {};
+  return reason.os_message.empty() ? reason.innermost : reason.os_message;
+}
+
+void ErrorContext::fail(const std::string& problem) const {
+  throw SessionFileError(kind_, path_, problem);
+}
+
+void ErrorContext::fail_with_hdf5_reason(std::string_view action) const {
+  // Read the stack before anything else calls HDF5: every API call clears it.
+  const std::string reason = error_stack_reason();
+  fail(reason.empty() ? std::string(action) : fmt::format("{}: {}", action, reason));
+}
+
+}  // namespace hdf5
+
+namespace {
+
+using hdf5::ErrorContext;
+
+// HDF5 1.10 closes the files still open from an atexit handler and crashes there when an earlier
+// close of the same file failed (CVE-2020-10812, fixed in 1.14), which is what a full disk
+// causes. This code closes every file it opens, except one whose write failed in SWMR mode,
+// which it abandons on purpose (SessionWriter::Impl::run), so the handler has nothing useful to
+// do. It can only be turned off before HDF5's first call, hence at static initialisation.
+[[maybe_unused]] const bool kHdf5ExitHandlerDisabled = H5dont_atexit() >= 0;
+
+// ---------------------------------------------------------------------------------------------
+// Layout constants (docs/file-format.md)
+
+constexpr std::string_view kFormatName = "isokin";
+constexpr const char* kSetsGroup = "sets";
+constexpr std::string_view kSetPrefix = "set_";
+constexpr std::string_view kChannelPrefix = "channel_";
+constexpr std::string_view kCalibrationPrefix = "calibration_";
+constexpr const char* kUnitSuffix = "_unit";
+// What read_session reports for a set whose writer stopped before end_set.
+constexpr const char* kNotEndedReason = "not ended: recording stopped before the end of the set";
+
+struct ColumnLayout {
+  const char* name;
+  const char* unit;
+  const char* description;
+};
+
+// Per-set datasets, in the order of SetSignals' members.
+constexpr std::array<ColumnLayout, 5> kColumns = {{
+    {"time", "s", "time since the start of the set"},
+    {"torque", "N\u00b7m", "moment about the joint axis; positive = extensor moment"},
+    {"angle", "deg", "joint flexion; 0 = full extension"},
+    {"velocity", "deg/s", "d(angle)/dt; positive toward flexion"},
+    {"status", "1",
+     "bit set: 1 torque clipped, 2 angle clipped, 4 samples lost before this one, "
+     "8 flagged unreliable by the device"},
+}};
+constexpr std::size_t kStatusColumn = 4;
+
+// Per-set scalar dataset: how many rows are known to be on disk, updated after each successful
+// flush. Readers trust no more rows than this in a set that did not end, because a writer
+// killed (or failing) mid-flush can leave some columns further on disk than others.
+constexpr const char* kFlushedRows = "flushed_rows";
+constexpr const char* kFlushedRowsDescription =
+    "rows known to be on disk (written after each flush); equals sample_count once the set ended";
+
+// A reader allocates at most this many rows per dataset, whatever a file declares.
+constexpr hsize_t kMaxRowsPerSet = hsize_t{1} << 27;  // 134 million: 18 h at 2 kHz
+// Declared sizes beyond what is stored are believed up to this slack, so a file cut short by a
+// crash still reads, but a hostile "10^12 rows" does not make us allocate terabytes.
+constexpr hsize_t kDeclaredSizeSlackBytes = hsize_t{16} << 20;
+// Allowance for compressed copies (e.g. after h5repack); sensor data compresses far less.
+constexpr hsize_t kMaxCompressionRatio = 64;
+constexpr std::size_t kMaxFixedStringBytes = std::size_t{16} << 20;
+
+std::string set_group_name(int index) {
+  return fmt::format("{}{:03d}", kSetPrefix, index);
+}
+std::string indexed_name(std::string_view prefix, std::size_t index) {
+  return fmt::format("{}{:03d}", prefix, index);
+}
+std::string child_path(std::string_view parent, std::string_view name) {
+  return parent == "/" ? fmt::format("/{}", name) : fmt::format("{}/{}", parent, name);
+}
+
+hid_t column_memory_type(std::size_t column) {
+  return column == kStatusColumn ? H5T_NATIVE_UINT32 : H5T_NATIVE_DOUBLE;
+}
+hid_t column_file_type(std::size_t column) {
+  return column == kStatusColumn ? H5T_STD_U32LE : H5T_IEEE_F64LE;
+}
+
+void clear(SetSignals& signals) {
+  signals.time.clear();
+  signals.torque.clear();
+  signals.angle.clear();
+  signals.velocity.clear();
+  signals.status.clear();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files
+
+hdf5::PropertyList file_access(const ErrorContext& ctx, bool latest_format) {
+  const std::string_view action = "cannot set up file access";
+  hdf5::PropertyList fapl{ctx.check_id(H5Pcreate(H5P_FILE_ACCESS), action)};
+  // SWMR needs the newest object formats (superblock 3, extensible-array chunk index).
+  if (latest_format) {
+    ctx.check(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_LATEST, H5F_LIBVER_LATEST), action);
+  }
+  // A closed file is really closed even if a handle leaked, so the next open never finds it
+  // still open in this process with other flags.
+  ctx.check(H5Pset_fclose_degree(fapl.get(), H5F_CLOSE_STRONG), action);
+  // Lock where the file system can, but still work on ones that cannot (some network shares).
+  ctx.check(H5Pset_file_locking(fapl.get(), true, true), action);
+  return fapl;
+}
+
+hdf5::File open_for_writing(const ErrorContext& ctx, unsigned flags) {
+  const hdf5::PropertyList fapl = file_access(ctx, true);
+  return hdf5::File{ctx.check_id(H5Fopen(ctx.path().c_str(), flags, fapl.get()),
+                                 "cannot open the file for writing")};
+}
+
+void close_checked(const ErrorContext& ctx, hdf5::File& file) {
+  ctx.check(file.close(), "cannot close the file");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing attributes. Every attribute is scalar; strings are variable-length UTF-8.
+
+hdf5::Datatype utf8_string_type(const ErrorContext& ctx) {
+  const std::string_view action = "cannot make the string type";
+  hdf5::Datatype type{ctx.check_id(H5Tcopy(H5T_C_S1), action)};
+  ctx.check(H5Tset_size(type.get(), H5T_VARIABLE), action);
+  ctx.check(H5Tset_cset(type.get(), H5T_CSET_UTF8), action);
+  return type;
+}
+
+// Creates or replaces a scalar attribute. where names the object in messages.
+void write_scalar_attribute(const ErrorContext& ctx, hid_t object, std::string_view where,
+                            const std::string& name, hid_t file_type, hid_t memory_type,
+                            const void* value) {
+  const std::string action = fmt::format("cannot write attribute '{}' of {}", name, where);
+  if (ctx.check_tri(H5Aexists(object, name.c_str()), action)) {
+    ctx.check(H5Adelete(object, name.c_str()), action);
+  }
+  const hdf5::Dataspace space{ctx.check_id(H5Screate(H5S_SCALAR), action)};
+  hdf5::Attribute attribute{ctx.check_id(
+      H5Acreate2(object, name.c_str(), file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT), action)};
+  ctx.check(H5Awrite(attribute.get(), memory_type, value), action);
+  ctx.check(attribute.close(), action);
+}
+
+void write_string_attribute(const ErrorContext& ctx, hid_t object, std::string_view where,
+                            const std::string& name, const std::string& value) {
+  // Variable-length strings end at the first NUL: refuse rather than silently truncate.
+  if (value.find('\0') != std::string::npos) {
+    throw std::invalid_argument(
+        fmt::format("attribute '{}' of {} contains a NUL character", name, where));
+  }
+  const hdf5::Datatype type = utf8_string_type(ctx);
+  const char* text = value.c_str();
+  write_scalar_attribute(ctx, object, where, name, type.get(), type.get(), &text);
+}
+
+void write_double_attribute(const ErrorContext& ctx, hid_t object, std::string_view where,
+                            const std::string& name, double value) {
+  write_scalar_attribute(ctx, object, where, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &value);
+}
+
+void write_int32_attribute(const ErrorContext& ctx, hid_t object, std::string_view where,
+                           const std::string& name, std::int32_t value) {
+  write_scalar_attribute(ctx, object, where, name, H5T_STD_I32LE, H5T_NATIVE_INT32, &value);
+}
+
+void write_uint64_attribute(const ErrorContext& ctx, hid_t object, std::string_view where,
+                            const std::string& name, std::uint64_t value) {
+  write_scalar_attribute(ctx, object, where, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, &value);
+}
+
+// A physical quantity: the number, and its unit in the attribute "<name>_unit".
+void write_quantity(const ErrorContext& ctx, hid_t object, std::string_view where,
+                    const std::string& name, double value, const std::string& unit) {
+  write_double_attribute(ctx, object, where, name, value);
+  write_string_attribute(ctx, object, where, name + kUnitSuffix, unit);
+}
+
+hdf5::Group create_group(const ErrorContext& ctx, hid_t parent, const std::string& path) {
+  return hdf5::Group{
+      ctx.check_id(H5Gcreate2(parent, path.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                   "cannot create group " + path)};
+}
+
+void write_metadata(const ErrorContext& ctx, hid_t file, const SessionInfo& info) {
+  write_string_attribute(ctx, file, "/", "format", std::string(kFormatName));
+  write_int32_attribute(ctx, file, "/", "format_version", kFormatVersion);
+  write_string_attribute(ctx, file, "/", "created_utc", info.created_utc);
+  write_string_attribute(ctx, file, "/", "software", info.software);
+  write_int32_attribute(ctx, file, "/", "complete", 0);
+
+  {
+    const hdf5::Group subject = create_group(ctx, file, "/subject");
+    write_string_attribute(ctx, subject.get(), "/subject", "id", info.subject.id);
+    write_quantity(ctx, subject.get(), "/subject", "body_mass", info.subject.body_mass_kg, "kg");
+  }
+
+  {
+    const drivers::DeviceDescription& device = info.device;
+    const hdf5::Group group = create_group(ctx, file, "/device");
+    write_string_attribute(ctx, group.get(), "/device", "driver", device.driver);
+    write_string_attribute(ctx, group.get(), "/device", "model", device.model);
+    write_string_attribute(ctx, group.get(), "/device", "serial", device.serial);
+    write_quantity(ctx, group.get(), "/device", "sample_rate", device.sample_rate_hz, "Hz");
+
+    const hdf5::Group channels = create_group(ctx, file, "/device/channels");
+    for (std::size_t i = 0; i < device.channels.size(); ++i) {
+      const drivers::ChannelDescription& channel = device.channels[i];
+      const std::string path = child_path("/device/channels", indexed_name(kChannelPrefix, i));
+      const hdf5::Group group_i = create_group(ctx, file, path);
+      write_int32_attribute(ctx, group_i.get(), path, "index", static_cast<std::int32_t>(i));
+      write_string_attribute(ctx, group_i.get(), path, "name", channel.name);
+      write_string_attribute(ctx, group_i.get(), path, "unit", channel.unit);
+      write_quantity(ctx, group_i.get(), path, "range_min", channel.range_min, channel.unit);
+      write_quantity(ctx, group_i.get(), path, "range_max", channel.range_max, channel.unit);
+    }
+
+    const hdf5::Group calibrations = create_group(ctx, file, "/device/calibrations");
+    for (std::size_t i = 0; i < device.calibration.size(); ++i) {
+      const drivers::ChannelCalibration& calibration = device.calibration[i];
+      const std::string path =
+          child_path("/device/calibrations", indexed_name(kCalibrationPrefix, i));
+      const hdf5::Group group_i = create_group(ctx, file, path);
+      write_int32_attribute(ctx, group_i.get(), path, "index", static_cast<std::int32_t>(i));
+      write_string_attribute(ctx, group_i.get(), path, "channel", calibration.channel);
+      write_double_attribute(ctx, group_i.get(), path, "gain", calibration.gain);
+      write_double_attribute(ctx, group_i.get(), path, "offset", calibration.offset);
+    }
+  }
+
+  {
+    const hdf5::Group protocol = create_group(ctx, file, "/protocol");
+    write_string_attribute(ctx, protocol.get(), "/protocol", "name", info.protocol_name);
+    write_string_attribute(ctx, protocol.get(), "/protocol", "json", info.protocol_json);
+  }
+
+  const hdf5::Group sets = create_group(ctx, file, std::string("/") + kSetsGroup);
+}
+
+void write_set_attributes(const ErrorContext& ctx, hid_t set, const std::string& path,
+                          const SetInfo& info) {
+  const drivers::MotionSetpoint& setpoint = info.setpoint;
+  write_int32_attribute(ctx, set, path, "index", info.index);
+  write_string_attribute(ctx, set, path, "joint", std::string(drivers::to_string(setpoint.joint)));
+  write_string_attribute(ctx, set, path, "side", std::string(drivers::to_string(setpoint.side)));
+  write_string_attribute(ctx, set, path, "mode", std::string(drivers::to_string(setpoint.mode)));
+  write_quantity(ctx, set, path, "extension_velocity", setpoint.extension_velocity, "deg/s");
+  write_quantity(ctx, set, path, "flexion_velocity", setpoint.flexion_velocity, "deg/s");
+  write_quantity(ctx, set, path, "angle_min", setpoint.angle_min, "deg");
+  write_quantity(ctx, set, path, "angle_max", setpoint.angle_max, "deg");
+  write_int32_attribute(ctx, set, path, "repetitions", setpoint.repetitions);
+  // Overwritten by end_set; a set without end-of-set attributes was interrupted.
+  write_int32_attribute(ctx, set, path, "complete", 0);
+}
+
+void create_column(const ErrorContext& ctx, hid_t set, const std::string& set_path,
+                   std::size_t column, hsize_t chunk_rows) {
+  const ColumnLayout& layout = kColumns[column];
+  const std::string path = child_path(set_path, layout.name);
+  const std::string action = "cannot create dataset " + path;
+  const hsize_t initial_rows = 0;
+  const hsize_t max_rows = H5S_UNLIMITED;
+  const hdf5::Dataspace space{ctx.check_id(H5Screate_simple(1, &initial_rows, &max_rows), action)};
+  const hdf5::PropertyList creation{ctx.check_id(H5Pcreate(H5P_DATASET_CREATE), action)};
+  ctx.check(H5Pset_chunk(creation.get(), 1, &chunk_rows), action);
+  if (column != kStatusColumn) {
+    // Rows whose data never reached the disk (a crash or failure mid-set) read as NaN, not as
+    // plausible zeros.
+    const double not_written = std::numeric_limits<double>::quiet_NaN();
+    ctx.check(H5Pset_fill_value(creation.get(), H5T_NATIVE_DOUBLE, &not_written), action);
+  }
+  hdf5::Dataset dataset{
+      ctx.check_id(H5Dcreate2(set, layout.name, column_file_type(column), space.get(), H5P_DEFAULT,
+                              creation.get(), H5P_DEFAULT),
+                   action)};
+  write_string_attribute(ctx, dataset.get(), path, "unit", layout.unit);
+  write_string_attribute(ctx, dataset.get(), path, "description", layout.description);
+  ctx.check(dataset.close(), action);
+}
+
+void create_flushed_rows(const ErrorContext& ctx, hid_t set, const std::string& set_path) {
+  const std::string path = child_path(set_path, kFlushedRows);
+  const std::string action = "cannot create dataset " + path;
+  const hdf5::Dataspace space{ctx.check_id(H5Screate(H5S_SCALAR), action)};
+  const hdf5::PropertyList creation{ctx.check_id(H5Pcreate(H5P_DATASET_CREATE), action)};
+  // Storage allocated now and written in place: a SWMR writer may update it, never reshape it.
+  ctx.check(H5Pset_layout(creation.get(), H5D_CONTIGUOUS), action);
+  ctx.check(H5Pset_alloc_time(creation.get(), H5D_ALLOC_TIME_EARLY), action);
+  hdf5::Dataset dataset{ctx.check_id(H5Dcreate2(set, kFlushedRows, H5T_STD_U64LE, space.get(),
+                                                H5P_DEFAULT, creation.get(), H5P_DEFAULT),
+                                     action)};
+  const std::uint64_t none = 0;
+  ctx.check(H5Dwrite(dataset.get(), H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, &none),
+            action);
+  write_string_attribute(ctx, dataset.get(), path, "unit", "1");
+  write_string_attribute(ctx, dataset.get(), path, "description", kFlushedRowsDescription);
+  ctx.check(dataset.close(), action);
+}
+
+// Extends a 1-D dataset from `offset` rows to `offset + count` and writes `data` there.
+void write_rows(const ErrorContext& ctx, hid_t dataset, const std::string& path, hid_t memory_type,
+                hsize_t offset, hsize_t count, const void* data) {
+  const std::string action = "cannot write " + path;
+  const hsize_t rows = offset + count;
+  ctx.check(H5Dset_extent(dataset, &rows), action);
+  const hdf5::Dataspace file_space{ctx.check_id(H5Dget_space(dataset), action)};
+  ctx.check(
+      H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &offset, nullptr, &count, nullptr),
+      action);
+  const hdf5::Dataspace memory_space{ctx.check_id(H5Screate_simple(1, &count, nullptr), action)};
+  ctx.check(H5Dwrite(dataset, memory_type, memory_space.get(), file_space.get(), H5P_DEFAULT, data),
+            action);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading. Everything is checked: a file may come from anywhere.
+
+bool has_attribute(const ErrorContext& ctx, hid_t object, std::string_view where,
+                   const std::string& name) {
+  return ctx.check_tri(H5Aexists(object, name.c_str()),
+                       fmt::format("cannot look up attribute '{}' of {}", name, where));
+}
+
+struct OpenAttribute {
+  hdf5::Attribute attribute;
+  hdf5::Datatype type;
+};
+
+// Opens a one-value attribute, failing with "<where> has no attribute '<name>'" if absent.
+OpenAttribute open_single_value_attribute(const ErrorContext& ctx, hid_t object,
+                                          std::string_view where, const std::string& name) {
+  if (!has_attribute(ctx, object, where, name)) {
+    ctx.fail(fmt::format("{} has no attribute '{}'", where, name));
+  }
+  const std::string action = fmt::format("cannot read attribute '{}' of {}", name, where);
+  OpenAttribute open;
+  open.attribute =
+      hdf5::Attribute{ctx.check_id(H5Aopen(object, name.c_str(), H5P_DEFAULT), action)};
+  open.type = hdf5::Datatype{ctx.check_id(H5Aget_type(open.attribute.get()), action)};
+  const hdf5::Dataspace space{ctx.check_id(H5Aget_space(open.attribute.get()), action)};
+  if (H5Sget_simple_extent_npoints(space.get()) != 1) {
+    ctx.fail(fmt::format("attribute '{}' of {} is not a single value", name, where));
+  }
+  return open;
+}
+
+std::string read_string_attribute(const ErrorContext& ctx, hid_t object, std::string_view where,
+                                  const std::string& name) {
+  const OpenAttribute open = open_single_value_attribute(ctx, object, where, name);
+  const std::string action = fmt::format("cannot read attribute '{}' of {}", name, where);
+  if (H5Tget_class(open.type.get()) != H5T_STRING) {
+    ctx.fail(fmt::format("attribute '{}' of {} is not a string", name, where));
+  }
+  // Same type in memory as on disk: HDF5 does not convert between character sets.
+  const hdf5::Datatype memory_type{ctx.check_id(H5Tcopy(open.type.get()), action)};
+  if (ctx.check_tri(H5Tis_variable_str(open.type.get()), action)) {
+    char* text = nullptr;
+    ctx.check(H5Aread(open.attribute.get(), memory_type.get(), &text), action);
+    std::string value = text == nullptr ? std::string() : std::string(text);
+    // The library allocated the string; it must also free it.
+    H5free_memory(text);
+    return value;
+  }
+  // Fixed-length strings (other writers, e.g. MATLAB) are NUL- or space-padded.
+  const std::size_t size = H5Tget_size(open.type.get());
+  if (size == 0 || size > kMaxFixedStringBytes) {
+    ctx.fail(fmt::format("attribute '{}' of {} has an implausible size", name, where));
+  }
+  std::string value(size, '\0');
+  ctx.check(H5Aread(open.attribute.get(), memory_type.get(), value.data()), action);
+  value.resize(std::min(value.find('\0'), value.size()));
+  if (H5Tget_strpad(open.type.get()) == H5T_STR_SPACEPAD) {
+    value.erase(value.find_last_not_of(' ') + 1);
+  }
+  return value;
+}
+
+template <typename Number>
+Number read_number_attribute(const ErrorContext& ctx, hid_t object, std::string_view where,
+                             const std::string& name, hid_t memory_type, bool integer_only) {
+  const OpenAttribute open = open_single_value_attribute(ctx, object, where, name);
+  const H5T_class_t type_class = H5Tget_class(open.type.get());
+  if (type_class != H5T_INTEGER && (integer_only || type_class != H5T_FLOAT)) {
+    ctx.fail(fmt::format("attribute '{}' of {} is not {}", name, where,
+                         integer_only ? "an integer" : "a number"));
+  }
+  Number value{};
+  ctx.check(H5Aread(open.attribute.get(), memory_type, &value),
+            fmt::format("cannot read attribute '{}' of {}", name, where));
+  return value;
+}
+
+double read_double_attribute(const ErrorContext& ctx, hid_t object, std::string_view where,
+                             const std::string& name) {
+  return read_number_attribute<double>(ctx, object, where, name, H5T_NATIVE_DOUBLE, false);
+}
+
+std::uint64_t read_uint64_attribute(const ErrorContext& ctx, hid_t object, std::string_view where,
+                                    const std::string& name) {
+  return read_number_attribute<std::uint64_t>(ctx, object, where, name, H5T_NATIVE_UINT64, true);
+}
+
+int read_int_attribute(const ErrorContext& ctx, hid_t object, std::string_view where,
+                       const std::string& name, std::int64_t min = INT_MIN) {
+  const auto value =
+      read_number_attribute<std::int64_t>(ctx, object, where, name, H5T_NATIVE_INT64, true);
+  if (value < min || value > INT_MAX) {
+    ctx.fail(fmt::format("attribute '{}' of {} is out of range ({})", name, where, value));
+  }
+  return static_cast<int>(value);
+}
+
+// A number whose "<name>_unit" attribute must be expected_unit (units are fixed in version 1).
+double read_quantity(const ErrorContext& ctx, hid_t object, std::string_view where,
+                     const std::string& name, std::string_view expected_unit) {
+  const double value = read_double_attribute(ctx, object, where, name);
+  const std::string unit = read_string_attribute(ctx, object, where, name + kUnitSuffix);
+  if (unit != expected_unit) {
+    ctx.fail(fmt::format("attribute '{}{}' of {} is '{}', expected '{}'", name, kUnitSuffix, where,
+                         unit, expected_unit));
+  }
+  return value;
+}
+
+// Opens parent/name and checks that it is of the expected type (H5I_GROUP or H5I_DATASET).
+hdf5::Object open_object(const ErrorContext& ctx, hid_t parent, const std::string& parent_path,
+                         const std::string& name, H5I_type_t expected) {
+  const char* what = expected == H5I_GROUP ? "group" : "dataset";
+  const std::string path = child_path(parent_path, name);
+  if (!ctx.check_tri(H5Lexists(parent, name.c_str(), H5P_DEFAULT), "cannot look up " + path)) {
+    ctx.fail(fmt::format("missing {} {}", what, path));
+  }
+  // Soft and external links could lead anywhere, even into other files: a session has none.
+  H5L_info_t link{};
+  ctx.check(H5Lget_info(parent, name.c_str(), &link, H5P_DEFAULT), "cannot look up " + path);
+  if (link.type != H5L_TYPE_HARD) {
+    ctx.fail(fmt::format("{} is a link to elsewhere, not a {} in this file", path, what));
+  }
+  hdf5::Object object{
+      ctx.check_id(H5Oopen(parent, name.c_str(), H5P_DEFAULT), "cannot open " + path)};
+  if (H5Iget_type(object.get()) != expected) ctx.fail(fmt::format("{} is not a {}", path, what));
+  return object;
+}
+
+// Names of the links in group that start with prefix, in name order.
+std::vector<std::string> child_names(const ErrorContext& ctx, hid_t group, std::string_view where,
+                                     std::string_view prefix) {
+  struct Listing {
+    std::string_view prefix;
+    std::vector<std::string> names;
+    std::exception_ptr error;
+  } listing{prefix, {}, {}};
+  const H5L_iterate_t collect = [](hid_t, const char* name, const H5L_info_t*,
+                                   void* data) noexcept -> herr_t {
+    auto& into = *static_cast<Listing*>(data);
+    try {
+      if (std::string_view(name).starts_with(into.prefix)) into.names.emplace_back(name);
+      return 0;
+    } catch (...) {
+      // Exceptions must not cross HDF5's C frames: carry it out and rethrow below.
+      into.error = std::current_exception();
+      return -1;
+    }
+  };
+  const herr_t result = H5Literate(group, H5_INDEX_NAME, H5_ITER_INC, nullptr, collect, &listing);
+  if (listing.error) std::rethrow_exception(listing.error);
+  ctx.check(result, fmt::format("cannot list {}", where));
+  return listing.names;
+}
+
+// The groups named <prefix>NNN under group, ordered by their "index" attribute.
+struct IndexedGroup {
+  int index;
+  std::string path;
+  hdf5::Object group;
+};
+
+std::vector<IndexedGroup> indexed_groups(const ErrorContext& ctx, hid_t group,
+                                         const std::string& where, std::string_view prefix) {
+  std::vector<IndexedGroup> groups;
+  for (const std::string& name : child_names(ctx, group, where, prefix)) {
+    hdf5::Object child = open_object(ctx, group, where, name, H5I_GROUP);
+    const std::string path = child_path(where, name);
+    const int index = read_int_attribute(ctx, child.get(), path, "index", 0);
+    groups.push_back({index, path, std::move(child)});
+  }
+  std::sort(groups.begin(), groups.end(),
+            [](const IndexedGroup& a, const IndexedGroup& b) { return a.index < b.index; });
+  for (std::size_t i = 1; i < groups.size(); ++i) {
+    if (groups[i].index == groups[i - 1].index) {
+      ctx.fail(fmt::format("{} and {} have the same index {}", groups[i - 1].path, groups[i].path,
+                           groups[i].index));
+    }
+  }
+  return groups;
+}
+
+// Refuses declared sizes the file cannot back, before allocating anything for them.
+void check_declared_size(const ErrorContext& ctx, hid_t dataset, const std::string& path,
+                         hsize_t rows, std::size_t element_bytes) {
+  if (rows > kMaxRowsPerSet) {
+    ctx.fail(fmt::format("{} declares {} rows, more than the {} a session file may hold", path,
+                         rows, kMaxRowsPerSet));
+  }
+  const hsize_t declared_bytes = rows * element_bytes;
+  const hsize_t stored_bytes = H5Dget_storage_size(dataset);
+  const hdf5::PropertyList creation{
+      ctx.check_id(H5Dget_create_plist(dataset), "cannot inspect " + path)};
+  const int filters = H5Pget_nfilters(creation.get());
+  const hsize_t plausible_bytes =
+      stored_bytes * (filters > 0 ? kMaxCompressionRatio : 1) + kDeclaredSizeSlackBytes;
+  if (declared_bytes > plausible_bytes) {
+    ctx.fail(fmt::format("{} declares {} rows but stores only {} bytes (damaged or truncated)",
+                         path, rows, stored_bytes));
+  }
+}
+
+template <typename Value>
+std::vector<Value> read_column(const ErrorContext& ctx, hid_t set, const std::string& set_path,
+                               std::size_t column) {
+  const ColumnLayout& layout = kColumns[column];
+  const std::string path = child_path(set_path, layout.name);
+  const std::string action = "cannot read " + path;
+  const hdf5::Object dataset = open_object(ctx, set, set_path, layout.name, H5I_DATASET);
+
+  const hdf5::Datatype type{ctx.check_id(H5Dget_type(dataset.get()), action)};
+  const H5T_class_t expected_class = column == kStatusColumn ? H5T_INTEGER : H5T_FLOAT;
+  const std::size_t element_bytes = H5Tget_size(type.get());
+  if (H5Tget_class(type.get()) != expected_class || element_bytes == 0 || element_bytes > 16) {
+    ctx.fail(fmt::format("{} does not hold {}", path,
+                         column == kStatusColumn ? "integers" : "floating-point numbers"));
+  }
+  const std::string unit = read_string_attribute(ctx, dataset.get(), path, "unit");
+  if (unit != layout.unit) {
+    ctx.fail(fmt::format("{} has unit '{}', expected '{}'", path, unit, layout.unit));
+  }
+
+  const hdf5::Dataspace space{ctx.check_id(H5Dget_space(dataset.get()), action)};
+  if (H5Sget_simple_extent_ndims(space.get()) != 1) {
+    ctx.fail(fmt::format("{} is not one-dimensional", path));
+  }
+  hsize_t rows = 0;
+  ctx.check(H5Sget_simple_extent_dims(space.get(), &rows, nullptr), action);
+  check_declared_size(ctx, dataset.get(), path, rows, element_bytes);
+
+  std::vector<Value> values(static_cast<std::size_t>(rows));
+  if (rows > 0) {
+    ctx.check(H5Dread(dataset.get(), column_memory_type(column), H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                      values.data()),
+              action);
+  }
+  return values;
+}
+
+RecordedSet read_set(const ErrorContext& ctx, hid_t set, const std::string& path, int index) {
+  RecordedSet recorded;
+  recorded.info.index = index;
+  drivers::MotionSetpoint& setpoint = recorded.info.setpoint;
+
+  const std::string joint = read_string_attribute(ctx, set, path, "joint");
+  const std::string side = read_string_attribute(ctx, set, path, "side");
+  const std::string mode = read_string_attribute(ctx, set, path, "mode");
+  const auto parsed_joint = drivers::parse_joint(joint);
+  const auto parsed_side = drivers::parse_side(side);
+  const auto parsed_mode = drivers::parse_contraction_mode(mode);
+  if (!parsed_joint) ctx.fail(fmt::format("{} has unknown joint '{}'", path, joint));
+  if (!parsed_side) ctx.fail(fmt::format("{} has unknown side '{}'", path, side));
+  if (!parsed_mode) ctx.fail(fmt::format("{} has unknown mode '{}'", path, mode));
+  setpoint.joint = *parsed_joint;
+  setpoint.side = *parsed_side;
+  setpoint.mode = *parsed_mode;
+  setpoint.extension_velocity = read_quantity(ctx, set, path, "extension_velocity", "deg/s");
+  setpoint.flexion_velocity = read_quantity(ctx, set, path, "flexion_velocity", "deg/s");
+  setpoint.angle_min = read_quantity(ctx, set, path, "angle_min", "deg");
+  setpoint.angle_max = read_quantity(ctx, set, path, "angle_max", "deg");
+  setpoint.repetitions = read_int_attribute(ctx, set, path, "repetitions");
+
+  SetSignals& signals = recorded.signals;
+  signals.time = read_column<double>(ctx, set, path, 0);
+  signals.torque = read_column<double>(ctx, set, path, 1);
+  signals.angle = read_column<double>(ctx, set, path, 2);
+  signals.velocity = read_column<double>(ctx, set, path, 3);
+  signals.status = read_column<std::uint32_t>(ctx, set, path, kStatusColumn);
+  const std::array<std::size_t, kColumns.size()> lengths = {
+      signals.time.size(), signals.torque.size(), signals.angle.size(), signals.velocity.size(),
+      signals.status.size()};
+  const auto [shortest, longest] = std::minmax_element(lengths.begin(), lengths.end());
+
+  // end_set writes these; without them the writer stopped mid-set.
+  const bool ended = has_attribute(ctx, set, path, "sample_count");
+  SetStats& stats = recorded.stats;
+  if (ended) {
+    stats.sample_count = read_uint64_attribute(ctx, set, path, "sample_count");
+    stats.dropped_samples = read_uint64_attribute(ctx, set, path, "dropped_samples");
+    stats.complete = read_int_attribute(ctx, set, path, "complete") != 0;
+    stats.end_reason = read_string_attribute(ctx, set, path, "end_reason");
+    if (*shortest != *longest) {
+      ctx.fail(fmt::format("the datasets of {} have different lengths ({} to {} rows)", path,
+                           *shortest, *longest));
+    }
+    if (stats.sample_count != *shortest) {
+      ctx.fail(fmt::format("{} records sample_count {} but its datasets hold {} rows", path,
+                           stats.sample_count, *shortest));
+    }
+  } else {
+    // The writer stopped mid-set, possibly mid-flush: columns may reach different lengths on
+    // disk, and rows past the last completed flush may hold fill values. Keep the rows that
+    // every column has and that a completed flush vouches for.
+    const std::string flushed_path = child_path(path, kFlushedRows);
+    const hdf5::Object flushed = open_object(ctx, set, path, kFlushedRows, H5I_DATASET);
+    const hdf5::Dataspace flushed_space{
+        ctx.check_id(H5Dget_space(flushed.get()), "cannot read " + flushed_path)};
+    const hdf5::Datatype flushed_type{
+        ctx.check_id(H5Dget_type(flushed.get()), "cannot read " + flushed_path)};
+    if (H5Sget_simple_extent_npoints(flushed_space.get()) != 1 ||
+        H5Tget_class(flushed_type.get()) != H5T_INTEGER) {
+      ctx.fail(fmt::format("{} is not a single integer", flushed_path));
+    }
+    std::uint64_t flushed_rows = 0;
+    ctx.check(
+        H5Dread(flushed.get(), H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, &flushed_rows),
+        "cannot read " + flushed_path);
+    const std::size_t rows = std::min<std::size_t>(*shortest, flushed_rows);
+    signals.time.resize(rows);
+    signals.torque.resize(rows);
+    signals.angle.resize(rows);
+    signals.velocity.resize(rows);
+    signals.status.resize(rows);
+    stats.sample_count = rows;
+    stats.dropped_samples = 0;
+    stats.complete = false;
+    stats.end_reason = kNotEndedReason;
+  }
+  return recorded;
+}
+
+hdf5::File open_for_reading(const fs::path& path) {
+  const ErrorContext ctx(path, Kind::kNotHdf5);
+  const hdf5::PropertyList fapl = file_access(ctx, false);
+  // SWMR read is the only way to open a file whose writer was killed mid-set (its superblock
+  // still says "open for SWMR writing"); its failure is not final, so it is not reported.
+  if (const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, fapl.get());
+      file >= 0) {
+    return hdf5::File{file};
+  }
+  // Files in older HDF5 formats (rewritten by other tools) cannot be opened for SWMR reading.
+  return hdf5::File{ctx.check_id(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()),
+                                 "cannot be opened as an HDF5 file (truncated or damaged?)")};
+}
+
+// Existence, HDF5 signature, format name and version, in that order (docs/file-format.md).
+hdf5::File open_session_file(const fs::path& path) {
+  std::error_code error;
+  const fs::file_status status = fs::status(path, error);
+  if (!fs::exists(status)) {
+    throw SessionFileError(Kind::kNotFound, path,
+                           error && error != std::errc::no_such_file_or_directory
+                               ? "cannot access the file: " + error.message()
+                               : "no such file");
+  }
+  if (fs::is_directory(status)) {
+    throw SessionFileError(Kind::kNotHdf5, path, "is a directory, not a session file");
+  }
+  if (fs::is_regular_file(status) && fs::file_size(path, error) == 0 && !error) {
+    throw SessionFileError(Kind::kNotHdf5, path, "empty file (0 bytes), not an HDF5 session file");
+  }
+  const ErrorContext not_hdf5(path, Kind::kNotHdf5);
+  if (!not_hdf5.check_tri(H5Fis_hdf5(path.c_str()), "cannot check whether it is an HDF5 file")) {
+    not_hdf5.fail("not an HDF5 file (no HDF5 signature: another format, garbage or truncated)");
+  }
+  hdf5::File file = open_for_reading(path);
+
+  const ErrorContext not_isokin(path, Kind::kNotIsokin);
+  const std::string not_isokin_problem = fmt::format(
+      "an HDF5 file but not an isokin session (no root attribute format = \"{}\")", kFormatName);
+  if (!has_attribute(not_isokin, file.get(), "/", "format") ||
+      read_string_attribute(not_isokin, file.get(), "/", "format") != kFormatName) {
+    not_isokin.fail(not_isokin_problem);
+  }
+
+  const ErrorContext damaged(path, Kind::kDamaged);
+  const int version = read_int_attribute(damaged, file.get(), "/", "format_version");
+  if (version > kFormatVersion) {
+    throw SessionFileError(Kind::kNewerVersion, path,
+                           fmt::format("written in isokin file format version {}, but this build "
+                                       "reads only up to version {}: update isokin to read it",
+                                       version, kFormatVersion));
+  }
+  if (version < 1) damaged.fail(fmt::format("invalid format_version {}", version));
+  return file;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// SessionWriter
+
+struct SessionWriter::Impl {
+  enum class State { kBetweenSets, kInSet, kFinished, kFailed };
+
+  fs::path path;
+  Options options;
+  State state = State::kBetweenSets;
+  std::string failure;  // why the writer stopped, for later calls
+  std::set<int> set_indices;
+
+  // Open only while a set is being recorded, in SWMR-write mode. Declared before the datasets
+  // so that it is closed after them.
+  hdf5::File file;
+  std::array<hdf5::Dataset, kColumns.size()> datasets;
+  hdf5::Dataset flushed_rows_dataset;
+  std::string set_path;
+  hsize_t rows_written = 0;
+  SetSignals pending;  // appended but not yet written
+  std::chrono::steady_clock::time_point last_flush;
+
+  [[nodiscard]] ErrorContext write_context() const { return {path, Kind::kWriteFailed}; }
+
+  // A write that fails outside SWMR mode leaves the file marked "open for writing", unreadable
+  // until someone runs h5clear. So before each such step, reserve disk blocks past the end of
+  // the file: a full disk then fails here, before HDF5 has touched the file. HDF5 allocates
+  // from its own end of data, so it writes into the reserved tail, and it cuts the file back to
+  // the bytes it uses when it closes it.
+  void reserve_space_for_metadata() const {
+    constexpr off_t kReservedBytes = off_t{4} << 20;  // one set's objects need a few KiB
+    const ErrorContext ctx = write_context();
+    const int descriptor = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+    if (descriptor < 0) {
+      ctx.fail(fmt::format("cannot open the file for writing: {}", std::strerror(errno)));
+    }
+    struct stat file_status {};
+    int error = ::fstat(descriptor, &file_status) == 0 ? 0 : errno;
+    if (error == 0) error = ::posix_fallocate(descriptor, file_status.st_size, kReservedBytes);
+    ::close(descriptor);
+    if (error != 0) {
+      ctx.fail(fmt::format("cannot reserve space to write: {}", std::strerror(error)));
+    }
+  }
+
+  // Runs a step of writing; any failure stops the writer for good, because the file's state in
+  // HDF5's caches is then unknown. What was flushed before stays readable.
+  template <typename Step>
+  void run(Step&& step) {
+    hdf5::silence_error_printing();
+    if (state == State::kFailed) {
+      throw SessionFileError(
+          Kind::kWriteFailed, path,
+          "not written: the writer stopped after an earlier failure (" + failure + ")");
+    }
+    try {
+      step();
+    } catch (const std::exception& error) {
+      state = State::kFailed;
+      if (file.valid()) {
+        // Failed in SWMR mode: leave the file exactly as last flushed, like a killed writer,
+        // which read_session and h5py (swmr=True) can read. Closing would make HDF5 write
+        // metadata for data that never reached the disk (then the file reads as truncated).
+        for (hdf5::Dataset& dataset : datasets) dataset.abandon();
+        flushed_rows_dataset.abandon();
+        file.abandon();
+      }
+      std::string what = error.what();
+      const std::string prefix = path.string() + ": ";
+      if (what.starts_with(prefix)) what.erase(0, prefix.size());
+      failure = std::move(what);
+      throw;
+    }
+  }
+
+  void create(const SessionInfo& info) {
+    const ErrorContext ctx = write_context();
+    const hdf5::PropertyList fapl = file_access(ctx, true);
+    hdf5::File created{ctx.check_id(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()),
+                                    "cannot create the file")};
+    write_metadata(ctx, created.get(), info);
+    close_checked(ctx, created);
+  }
+
+  void begin_set(const SetInfo& info) {
+    const ErrorContext ctx = write_context();
+    const std::string path_in_file =
+        child_path(std::string("/") + kSetsGroup, set_group_name(info.index));
+    reserve_space_for_metadata();
+    {
+      // HDF5 1.10 cannot create objects or attributes in SWMR mode: make everything first.
+      hdf5::File normal = open_for_writing(ctx, H5F_ACC_RDWR);
+      hdf5::Group set = create_group(ctx, normal.get(), path_in_file);
+      write_set_attributes(ctx, set.get(), path_in_file, info);
+      for (std::size_t column = 0; column < kColumns.size(); ++column) {
+        create_column(ctx, set.get(), path_in_file, column, options.chunk_rows);
+      }
+      create_flushed_rows(ctx, set.get(), path_in_file);
+      ctx.check(set.close(), "cannot close " + path_in_file);
+      close_checked(ctx, normal);
+    }
+    file = open_for_writing(ctx, H5F_ACC_RDWR | H5F_ACC_SWMR_WRITE);
+    for (std::size_t column = 0; column < kColumns.size(); ++column) {
+      const std::string dataset_path = child_path(path_in_file, kColumns[column].name);
+      datasets[column] = hdf5::Dataset{ctx.check_id(
+          H5Dopen2(file.get(), dataset_path.c_str(), H5P_DEFAULT), "cannot open " + dataset_path)};
+    }
+    const std::string flushed_path = child_path(path_in_file, kFlushedRows);
+    flushed_rows_dataset = hdf5::Dataset{ctx.check_id(
+        H5Dopen2(file.get(), flushed_path.c_str(), H5P_DEFAULT), "cannot open " + flushed_path)};
+    set_indices.insert(info.index);
+    set_path = path_in_file;
+    rows_written = 0;
+    clear(pending);
+    last_flush = std::chrono::steady_clock::now();
+    state = State::kInSet;
+  }
+
+  void append(std::span<const drivers::Sample> samples) {
+    for (const drivers::Sample& sample : samples) pending.append(sample);
+    if (pending.size() >= options.chunk_rows) write_pending();
+    if (std::chrono::steady_clock::now() - last_flush >= options.flush_interval) flush();
+  }
+
+  void write_pending() {
+    const hsize_t count = pending.size();
+    if (count == 0) return;
+    const ErrorContext ctx = write_context();
+    const std::array<const void*, kColumns.size()> columns = {
+        pending.time.data(), pending.torque.data(), pending.angle.data(), pending.velocity.data(),
+        pending.status.data()};
+    for (std::size_t column = 0; column < kColumns.size(); ++column) {
+      write_rows(ctx, datasets[column].get(), child_path(set_path, kColumns[column].name),
+                 column_memory_type(column), rows_written, count, columns[column]);
+    }
+    rows_written += count;
+    clear(pending);
+  }
+
+  // Writes what is pending, gets it to disk, then records how many rows are now safe there.
+  void flush() {
+    const ErrorContext ctx = write_context();
+    write_pending();
+    ctx.check(H5Fflush(file.get(), H5F_SCOPE_LOCAL), "cannot flush the file");
+    const std::uint64_t flushed_rows = rows_written;
+    const std::string action = "cannot write " + child_path(set_path, kFlushedRows);
+    ctx.check(H5Dwrite(flushed_rows_dataset.get(), H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                       &flushed_rows),
+              action);
+    ctx.check(H5Dflush(flushed_rows_dataset.get()), action);
+    last_flush = std::chrono::steady_clock::now();
+  }
+
+  void end_set(const SetStats& stats) {
+    const ErrorContext ctx = write_context();
+    flush();
+    for (std::size_t column = 0; column < kColumns.size(); ++column) {
+      ctx.check(datasets[column].close(),
+                "cannot close " + child_path(set_path, kColumns[column].name));
+    }
+    ctx.check(flushed_rows_dataset.close(), "cannot close " + child_path(set_path, kFlushedRows));
+    close_checked(ctx, file);
+    reserve_space_for_metadata();
+    {
+      hdf5::File normal = open_for_writing(ctx, H5F_ACC_RDWR);
+      hdf5::Group set{ctx.check_id(H5Gopen2(normal.get(), set_path.c_str(), H5P_DEFAULT),
+                                   "cannot open " + set_path)};
+      write_uint64_attribute(ctx, set.get(), set_path, "sample_count", stats.sample_count);
+      write_uint64_attribute(ctx, set.get(), set_path, "dropped_samples", stats.dropped_samples);
+      write_int32_attribute(ctx, set.get(), set_path, "complete", stats.complete ? 1 : 0);
+      write_string_attribute(ctx, set.get(), set_path, "end_reason", stats.end_reason);
+      ctx.check(set.close(), "cannot close " + set_path);
+      close_checked(ctx, normal);
+    }
+    state = State::kBetweenSets;
+  }
+
+  void finish() {
+    const ErrorContext ctx = write_context();
+    reserve_space_for_metadata();
+    hdf5::File normal = open_for_writing(ctx, H5F_ACC_RDWR);
+    write_int32_attribute(ctx, normal.get(), "/", "complete", 1);
+    close_checked(ctx, normal);
+    state = State::kFinished;
+  }
+};
+
+SessionWriter::SessionWriter(fs::path path, const SessionInfo& info, Options options)
+    : impl_(std::make_unique<Impl>()) {
+  // Chunks beyond HDF5's 1 MiB per-dataset chunk cache would be rewritten on every append.
+  constexpr std::size_t kMaxChunkRows = std::size_t{1} << 16;
+  if (options.chunk_rows == 0 || options.chunk_rows > kMaxChunkRows) {
+    throw std::invalid_argument(
+        fmt::format("SessionWriter: chunk_rows must be 1 to {}", kMaxChunkRows));
+  }
+  impl_->path = std::move(path);
+  impl_->options = options;
+  impl_->run([&] { impl_->create(info); });
+}
+
+SessionWriter::SessionWriter(fs::path path, const SessionInfo& info)
+    : SessionWriter(std::move(path), info, Options{}) {}
+
+SessionWriter::~SessionWriter() {
+  if (impl_->state != Impl::State::kInSet) return;
+  // Interrupted mid-set (an exception is unwinding, or the caller stopped): keep what was
+  // appended. The set stays without end-of-set attributes, which marks it interrupted.
+  try {
+    impl_->run([this] { impl_->flush(); });
+  } catch (const std::exception& error) {
+    // A destructor must not throw; the samples flushed earlier stay readable. Say what was lost.
+    std::cerr << "isokin: " << error.what() << '\n';
+  }
+}
+
+void SessionWriter::begin_set(const SetInfo& info) {
+  if (impl_->state == Impl::State::kInSet) {
+    throw std::logic_error("SessionWriter::begin_set: the previous set has not ended");
+  }
+  if (impl_->state == Impl::State::kFinished) {
+    throw std::logic_error("SessionWriter::begin_set: the session is finished");
+  }
+  if (info.index < 0 || impl_->set_indices.contains(info.index)) {
+    throw std::invalid_argument(fmt::format(
+        "SessionWriter::begin_set: set index {} is negative or already used", info.index));
+  }
+  impl_->run([&] { impl_->begin_set(info); });
+}
+
+void SessionWriter::append(std::span<const drivers::Sample> samples) {
+  if (impl_->state != Impl::State::kInSet && impl_->state != Impl::State::kFailed) {
+    throw std::logic_error("SessionWriter::append: no set has begun");
+  }
+  impl_->run([&] { impl_->append(samples); });
+}
+
+void SessionWriter::end_set(const SetStats& stats) {
+  if (impl_->state != Impl::State::kInSet && impl_->state != Impl::State::kFailed) {
+    throw std::logic_error("SessionWriter::end_set: no set has begun");
+  }
+  const std::uint64_t appended = impl_->rows_written + impl_->pending.size();
+  if (impl_->state == Impl::State::kInSet && stats.sample_count != appended) {
+    throw std::invalid_argument(
+        fmt::format("SessionWriter::end_set: stats.sample_count is {} but {} samples were appended",
+                    stats.sample_count, appended));
+  }
+  impl_->run([&] { impl_->end_set(stats); });
+}
+
+void SessionWriter::finish() {
+  if (impl_->state == Impl::State::kInSet) {
+    throw std::logic_error("SessionWriter::finish: end the current set first");
+  }
+  if (impl_->state == Impl::State::kFinished) {
+    throw std::logic_error("SessionWriter::finish: already finished");
+  }
+  impl_->run([&] { impl_->finish(); });
+}
+
+const fs::path& SessionWriter::path() const noexcept {
+  return impl_->path;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Whole sessions
+
+Session read_session(const fs::path& path) {
+  hdf5::silence_error_printing();
+  const hdf5::File file = open_session_file(path);
+  const ErrorContext ctx(path, Kind::kDamaged);
+  const hid_t root = file.get();
+
+  Session session;
+  session.format_version = read_int_attribute(ctx, root, "/", "format_version");
+  session.complete = read_int_attribute(ctx, root, "/", "complete") != 0;
+  SessionInfo& info = session.info;
+  info.created_utc = read_string_attribute(ctx, root, "/", "created_utc");
+  info.software = read_string_attribute(ctx, root, "/", "software");
+
+  {
+    const hdf5::Object subject = open_object(ctx, root, "/", "subject", H5I_GROUP);
+    info.subject.id = read_string_attribute(ctx, subject.get(), "/subject", "id");
+    info.subject.body_mass_kg = read_quantity(ctx, subject.get(), "/subject", "body_mass", "kg");
+  }
+
+  {
+    drivers::DeviceDescription& device = info.device;
+    const hdf5::Object group = open_object(ctx, root, "/", "device", H5I_GROUP);
+    device.driver = read_string_attribute(ctx, group.get(), "/device", "driver");
+    device.model = read_string_attribute(ctx, group.get(), "/device", "model");
+    device.serial = read_string_attribute(ctx, group.get(), "/device", "serial");
+    device.sample_rate_hz = read_quantity(ctx, group.get(), "/device", "sample_rate", "Hz");
+
+    const hdf5::Object channels = open_object(ctx, group.get(), "/device", "channels", H5I_GROUP);
+    for (const IndexedGroup& channel :
+         indexed_groups(ctx, channels.get(), "/device/channels", kChannelPrefix)) {
+      const hid_t id = channel.group.get();
+      drivers::ChannelDescription& out = device.channels.emplace_back();
+      out.name = read_string_attribute(ctx, id, channel.path, "name");
+      out.unit = read_string_attribute(ctx, id, channel.path, "unit");
+      out.range_min = read_quantity(ctx, id, channel.path, "range_min", out.unit);
+      out.range_max = read_quantity(ctx, id, channel.path, "range_max", out.unit);
+    }
+
+    const hdf5::Object calibrations =
+        open_object(ctx, group.get(), "/device", "calibrations", H5I_GROUP);
+    for (const IndexedGroup& calibration :
+         indexed_groups(ctx, calibrations.get(), "/device/calibrations", kCalibrationPrefix)) {
+      const hid_t id = calibration.group.get();
+      drivers::ChannelCalibration& out = device.calibration.emplace_back();
+      out.channel = read_string_attribute(ctx, id, calibration.path, "channel");
+      out.gain = read_double_attribute(ctx, id, calibration.path, "gain");
+      out.offset = read_double_attribute(ctx, id, calibration.path, "offset");
+    }
+  }
+
+  {
+    const hdf5::Object protocol = open_object(ctx, root, "/", "protocol", H5I_GROUP);
+    info.protocol_name = read_string_attribute(ctx, protocol.get(), "/protocol", "name");
+    info.protocol_json = read_string_attribute(ctx, protocol.get(), "/protocol", "json");
+  }
+
+  const std::string sets_path = std::string("/") + kSetsGroup;
+  const hdf5::Object sets = open_object(ctx, root, "/", kSetsGroup, H5I_GROUP);
+  for (const IndexedGroup& set : indexed_groups(ctx, sets.get(), sets_path, kSetPrefix)) {
+    session.sets.push_back(read_set(ctx, set.group.get(), set.path, set.index));
+  }
+  return session;
+}
+
+void write_session(const fs::path& path, const Session& session) {
+  // Check everything before creating the file, so a bad session leaves no half-written file.
+  std::set<int> indices;
+  for (const RecordedSet& set : session.sets) {
+    if (set.info.index < 0 || !indices.insert(set.info.index).second) {
+      throw std::invalid_argument(
+          fmt::format("write_session: set index {} is negative or repeated", set.info.index));
+    }
+    const SetSignals& signals = set.signals;
+    const std::size_t rows = signals.size();
+    if (signals.torque.size() != rows || signals.angle.size() != rows ||
+        signals.velocity.size() != rows || signals.status.size() != rows) {
+      throw std::invalid_argument(
+          fmt::format("write_session: set {} has signals of different lengths", set.info.index));
+    }
+    if (set.stats.sample_count != rows) {
+      throw std::invalid_argument(
+          fmt::format("write_session: set {} has sample_count {} but {} samples", set.info.index,
+                      set.stats.sample_count, rows));
+    }
+  }
+
+  SessionWriter writer(path, session.info);
+  constexpr std::size_t kBlockRows = 8192;
+  std::vector<drivers::Sample> block;
+  block.reserve(kBlockRows);
+  for (const RecordedSet& set : session.sets) {
+    const SetSignals& signals = set.signals;
+    writer.begin_set(set.info);
+    for (std::size_t start = 0; start < signals.size(); start += kBlockRows) {
+      block.clear();
+      const std::size_t end = std::min(signals.size(), start + kBlockRows);
+      for (std::size_t i = start; i < end; ++i) {
+        block.push_back({signals.time[i], signals.torque[i], signals.angle[i], signals.velocity[i],
+                         signals.status[i]});
+      }
+      writer.append(block);
+    }
+    writer.end_set(set.stats);
+  }
+  if (session.complete) writer.finish();
+}
+
+}  // namespace isokin::acquisition

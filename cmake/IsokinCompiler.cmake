@@ -20,3 +20,12 @@ elseif(ISOKIN_SANITIZE STREQUAL "thread")
 elseif(NOT ISOKIN_SANITIZE STREQUAL "")
   message(FATAL_ERROR "ISOKIN_SANITIZE must be address, thread or empty, not '${ISOKIN_SANITIZE}'")
 endif()
+
+if(ISOKIN_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "ISOKIN_FUZZ needs clang (CC=clang CXX=clang++); scripts/fuzz sets it up")
+  endif()
+  # Every library gets coverage instrumentation; only the fuzz targets link libFuzzer's main.
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+endif()

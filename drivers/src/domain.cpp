@@ -8,16 +8,38 @@ std::string_view to_string(Side side) {
   return side == Side::kLeft ? "left" : "right";
 }
 
-std::string_view to_string(Joint /*joint*/) {
-  return "knee";
+std::string_view to_string(Joint joint) {
+  return joint == Joint::kTrunk ? "trunk" : "knee";
 }
 
-std::string_view to_string(ContractionMode /*mode*/) {
-  return "concentric/concentric";
+std::string_view to_string(ContractionMode mode) {
+  switch (mode) {
+    case ContractionMode::kConcentricConcentric:
+      return "concentric/concentric";
+    case ContractionMode::kConcentricEccentric:
+      return "concentric/eccentric";
+    case ContractionMode::kEccentricEccentric:
+      return "eccentric/eccentric";
+    case ContractionMode::kIsometric:
+      return "isometric";
+  }
+  return "unknown";
 }
 
 std::string_view to_string(Movement movement) {
   return movement == Movement::kExtension ? "extension" : "flexion";
+}
+
+std::string_view to_string(Contraction contraction) {
+  switch (contraction) {
+    case Contraction::kConcentric:
+      return "concentric";
+    case Contraction::kEccentric:
+      return "eccentric";
+    case Contraction::kIsometric:
+      return "isometric";
+  }
+  return "unknown";
 }
 
 std::optional<Side> parse_side(std::string_view text) {
@@ -28,16 +50,41 @@ std::optional<Side> parse_side(std::string_view text) {
 
 std::optional<Joint> parse_joint(std::string_view text) {
   if (text == "knee") return Joint::kKnee;
+  if (text == "trunk") return Joint::kTrunk;
   return std::nullopt;
 }
 
 std::optional<ContractionMode> parse_contraction_mode(std::string_view text) {
-  if (text == "concentric/concentric") return ContractionMode::kConcentricConcentric;
+  for (const auto mode :
+       {ContractionMode::kConcentricConcentric, ContractionMode::kConcentricEccentric,
+        ContractionMode::kEccentricEccentric, ContractionMode::kIsometric}) {
+    if (text == to_string(mode)) return mode;
+  }
   return std::nullopt;
 }
 
-std::string_view muscle_group(Joint /*joint*/, Movement movement) {
-  return movement == Movement::kExtension ? "quadriceps" : "hamstrings";
+std::string_view muscle_group_name(Joint joint, bool extensors) {
+  if (joint == Joint::kTrunk) return extensors ? "trunk extensors" : "trunk flexors";
+  return extensors ? "quadriceps" : "hamstrings";
+}
+
+std::string_view muscle_group(Joint joint, Movement movement) {
+  return muscle_group_name(joint, movement == Movement::kExtension);
+}
+
+PhaseEffort phase_effort(ContractionMode mode, Movement movement) {
+  const bool extension = movement == Movement::kExtension;
+  switch (mode) {
+    case ContractionMode::kConcentricConcentric:
+      return {extension, Contraction::kConcentric};
+    case ContractionMode::kConcentricEccentric:
+      return {true, extension ? Contraction::kConcentric : Contraction::kEccentric};
+    case ContractionMode::kEccentricEccentric:
+      return {!extension, Contraction::kEccentric};
+    case ContractionMode::kIsometric:
+      return {extension, Contraction::kIsometric};
+  }
+  return {extension, Contraction::kConcentric};
 }
 
 std::string_view to_string(ReadStatus status) {

@@ -15,7 +15,7 @@ struct DriverEntry {
 };
 
 constexpr DriverEntry kDrivers[] = {
-    {"sim", "simulated knee dynamometer (no hardware needed)",
+    {"sim", "simulated knee and trunk dynamometer (no hardware needed)",
      [](const DeviceOptions& o) -> std::unique_ptr<Device> {
        SimulationSettings s;
        s.seed = o.seed;

@@ -18,33 +18,61 @@ double skewed_bell(double angle, double optimum, double width_below, double widt
 
 }  // namespace
 
-double KneeMuscleModel::angle_factor(Movement movement, double angle) {
+double JointMuscleModel::angle_factor(bool extensors, double angle) const {
+  if (joint_ == Joint::kTrunk) {
+    // Back extensors are strongest with the trunk flexed (~45°), abdominal flexors near upright.
+    return extensors ? skewed_bell(angle, 45.0, 40.0, 50.0) : skewed_bell(angle, 10.0, 40.0, 40.0);
+  }
   // Optimum angles from isokinetic knee studies: extensors peak at 60–70° flexion, flexors at
   // 20–40° (e.g. Knapik et al. 1983; Lindahl et al. 1969).
-  return movement == Movement::kExtension ? skewed_bell(angle, 65.0, 35.0, 30.0)
-                                          : skewed_bell(angle, 30.0, 40.0, 45.0);
+  return extensors ? skewed_bell(angle, 65.0, 35.0, 30.0) : skewed_bell(angle, 30.0, 40.0, 45.0);
 }
 
-double KneeMuscleModel::velocity_factor(Movement movement, double speed) {
+double JointMuscleModel::velocity_factor(bool extensors, double speed,
+                                         Contraction contraction) const {
+  const double v = std::abs(speed);
+  if (contraction == Contraction::kIsometric) return 1.0;
+  if (contraction == Contraction::kEccentric) {
+    // Lengthening: torque rises above isometric and levels off at eccentric_ratio within a few
+    // tens of °/s (Westing et al. 1988: 1.2–1.4× isometric).
+    constexpr double kRise = 30.0;  // °/s
+    return subject_.eccentric_ratio - (subject_.eccentric_ratio - 1.0) * std::exp(-v / kRise);
+  }
   // Hill: T/T0 = (1 − v/vmax) / (1 + v/(k·vmax)). Hamstrings lose less torque with speed than
   // quadriceps, which is why the conventional H:Q ratio rises with velocity.
-  const double vmax = movement == Movement::kExtension ? 1200.0 : 1500.0;
+  double vmax = extensors ? 1200.0 : 1500.0;
+  if (joint_ == Joint::kTrunk) vmax = extensors ? 600.0 : 700.0;
   const double k = 0.3;
-  const double v = std::clamp(std::abs(speed), 0.0, vmax);
-  return (1.0 - v / vmax) / (1.0 + v / (k * vmax));
+  const double clamped = std::clamp(v, 0.0, vmax);
+  return (1.0 - clamped / vmax) / (1.0 + clamped / (k * vmax));
 }
 
-double KneeMuscleModel::torque(Movement movement, Side side, double angle, double speed) const {
-  const bool extension = movement == Movement::kExtension;
-  double peak = extension ? subject_.quadriceps_isometric_peak : subject_.hamstrings_isometric_peak;
-  if (side == Side::kLeft) {
-    peak *= extension ? subject_.left_quadriceps_factor : subject_.left_hamstrings_factor;
+double JointMuscleModel::torque(bool extensors, Side side, double angle, double speed,
+                                Contraction contraction) const {
+  double peak = 0.0;
+  if (joint_ == Joint::kTrunk) {
+    // One trunk, no sides.
+    peak =
+        extensors ? subject_.trunk_extensors_isometric_peak : subject_.trunk_flexors_isometric_peak;
+  } else {
+    peak = extensors ? subject_.quadriceps_isometric_peak : subject_.hamstrings_isometric_peak;
+    if (side == Side::kLeft) {
+      peak *= extensors ? subject_.left_quadriceps_factor : subject_.left_hamstrings_factor;
+    }
   }
-  return peak * angle_factor(movement, angle) * velocity_factor(movement, speed);
+  return peak * angle_factor(extensors, angle) * velocity_factor(extensors, speed, contraction);
 }
 
-double KneeMuscleModel::gravity_moment(double angle) const {
+double JointMuscleModel::gravity_moment(double angle) const {
+  if (joint_ == Joint::kTrunk) {
+    return -subject_.upper_body_gravity_moment() * std::sin(angle * kDegToRad);
+  }
   return -subject_.limb_gravity_moment() * std::cos(angle * kDegToRad);
+}
+
+double JointMuscleModel::largest_gravity_moment() const {
+  return joint_ == Joint::kTrunk ? subject_.upper_body_gravity_moment()
+                                 : subject_.limb_gravity_moment();
 }
 
 PhaseKinematics::PhaseKinematics(double from_angle, double to_angle, double set_speed,
@@ -88,6 +116,13 @@ PhaseKinematics::State PhaseKinematics::at(double t) const {
 double activation(double t, double duration) {
   constexpr double kRise = 0.03;   // s
   constexpr double kRelax = 0.02;  // s
+  if (t <= 0.0 || t >= duration) return 0.0;
+  return (1.0 - std::exp(-t / kRise)) * (1.0 - std::exp(-(duration - t) / kRelax));
+}
+
+double isometric_activation(double t, double duration) {
+  constexpr double kRise = 0.15;  // s: maximal voluntary effort reaches its plateau in ~0.5 s
+  constexpr double kRelax = 0.1;  // s
   if (t <= 0.0 || t >= duration) return 0.0;
   return (1.0 - std::exp(-t / kRise)) * (1.0 - std::exp(-(duration - t) / kRelax));
 }

@@ -1,5 +1,6 @@
 #pragma once
-// Physiological model behind SimulatedDynamometer. Internal to the drivers library.
+// Physiological model behind SimulatedDynamometer: a knee (quadriceps/hamstrings) or a trunk
+// (back extensors/abdominal flexors). Internal to the drivers library.
 
 #include "isokin/drivers/domain.h"
 #include "isokin/drivers/simulated_dynamometer.h"
@@ -7,23 +8,29 @@
 namespace isokin::drivers::sim {
 
 // Torque a fully activated, unfatigued muscle group produces (N·m, ≥ 0), from its torque–angle
-// relation times a Hill-type concentric force–velocity relation.
-class KneeMuscleModel {
+// relation times a force–velocity relation (Hill-type when shortening, a plateau above
+// isometric when lengthening).
+class JointMuscleModel {
  public:
-  explicit KneeMuscleModel(const SimulatedSubject& subject) : subject_(subject) {}
+  JointMuscleModel(Joint joint, const SimulatedSubject& subject)
+      : joint_(joint), subject_(subject) {}
 
-  // speed: |angular velocity| in °/s, shortening (concentric).
-  [[nodiscard]] double torque(Movement movement, Side side, double angle, double speed) const;
-  // Moment of the limb's weight about the knee, signed (negative = flexion moment): the shank is
-  // horizontal at 0° flexion in the seated test position.
+  // speed: |angular velocity| in °/s.
+  [[nodiscard]] double torque(bool extensors, Side side, double angle, double speed,
+                              Contraction contraction) const;
+  // Moment of the limb's (knee) or upper body's (trunk) weight about the axis, signed
+  // (negative = flexion moment). Knee: the shank is horizontal at 0° flexion in the seated test
+  // position. Trunk: upright at 0°, the weight pulls into flexion as the trunk bends forward.
   [[nodiscard]] double gravity_moment(double angle) const;
+  [[nodiscard]] double largest_gravity_moment() const;
 
   // Relative torque–angle relation (1 at the optimum angle).
-  static double angle_factor(Movement movement, double angle);
-  // Relative concentric force–velocity relation (1 when isometric).
-  static double velocity_factor(Movement movement, double speed);
+  [[nodiscard]] double angle_factor(bool extensors, double angle) const;
+  // Relative force–velocity relation (1 when isometric).
+  [[nodiscard]] double velocity_factor(bool extensors, double speed, Contraction contraction) const;
 
  private:
+  Joint joint_;
   SimulatedSubject subject_;
 };
 
@@ -55,5 +62,7 @@ class PhaseKinematics {
 // Muscle activation over a movement of the given duration: rises after the start and relaxes
 // before the end so torque is continuous at reversals.
 double activation(double t, double duration);
+// Activation of an isometric effort: a ramp up over ~0.5 s, a hold, and a relaxation.
+double isometric_activation(double t, double duration);
 
 }  // namespace isokin::drivers::sim

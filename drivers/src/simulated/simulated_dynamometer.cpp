@@ -16,12 +16,15 @@ namespace {
 constexpr double kDegToRad = std::numbers::pi / 180.0;
 constexpr double kTorqueRange = 500.0;  // N·m, a Biodex System 4 load cell's range
 
-// One stretch of a simulated set: the lever at rest, or moving in one direction.
+// One stretch of a simulated set: the lever at rest, moving in one direction, or held still
+// during an isometric effort.
 struct Segment {
   double start = 0.0;  // s
   double duration = 0.0;
   bool moving = false;
+  bool effort = false;  // a muscle works (moving, or isometric); false = at rest
   Movement movement = Movement::kExtension;
+  PhaseEffort work;  // who works and how, when effort
   int repetition = 0;
   double rest_angle = 0.0;                      // when not moving
   sim::PhaseKinematics kinematics{0, 1, 1, 1};  // when moving
@@ -31,7 +34,7 @@ struct ModelState {
   double angle;
   double velocity;
   double torque;         // measured, noise-free, N·m
-  double muscle_torque;  // muscle's own, in the direction of the movement, N·m
+  double muscle_torque;  // working muscle's own, ≥ 0, N·m
 };
 
 double fatigue_factor(const SimulatedSubject& subject, int repetition) {
@@ -42,18 +45,26 @@ double fatigue_factor(const SimulatedSubject& subject, int repetition) {
   return plateau + (1.0 - plateau) * std::exp(-rate * repetition);
 }
 
-ModelState evaluate(const sim::KneeMuscleModel& model, const SimulatedSubject& subject, Side side,
+ModelState evaluate(const sim::JointMuscleModel& model, const SimulatedSubject& subject, Side side,
                     const Segment& seg, double t) {
-  if (!seg.moving) {
-    return {seg.rest_angle, 0.0, model.gravity_moment(seg.rest_angle), 0.0};
-  }
   const double local = t - seg.start;
-  const auto k = seg.kinematics.at(local);
-  const double muscle = model.torque(seg.movement, side, k.angle, k.velocity) *
-                        sim::activation(local, seg.duration) *
-                        fatigue_factor(subject, seg.repetition);
-  const double sign = seg.movement == Movement::kExtension ? 1.0 : -1.0;
-  return {k.angle, k.velocity, sign * muscle + model.gravity_moment(k.angle), muscle};
+  double angle = seg.rest_angle;
+  double velocity = 0.0;
+  if (seg.moving) {
+    const auto k = seg.kinematics.at(local);
+    angle = k.angle;
+    velocity = k.velocity;
+  }
+  double muscle = 0.0;
+  if (seg.effort) {
+    const double drive = seg.work.contraction == Contraction::kIsometric
+                             ? sim::isometric_activation(local, seg.duration)
+                             : sim::activation(local, seg.duration);
+    muscle = model.torque(seg.work.extensors, side, angle, velocity, seg.work.contraction) * drive *
+             fatigue_factor(subject, seg.repetition);
+  }
+  const double sign = seg.work.extensors ? 1.0 : -1.0;
+  return {angle, velocity, sign * muscle + model.gravity_moment(angle), muscle};
 }
 
 std::vector<Segment> plan_set(const MotionSetpoint& sp, const SimulationSettings& settings) {
@@ -71,14 +82,40 @@ std::vector<Segment> plan_set(const MotionSetpoint& sp, const SimulationSettings
     Segment s;
     s.start = t;
     s.moving = true;
+    s.effort = !sp.passive;
     s.movement = movement;
+    s.work = phase_effort(sp.mode, movement);
     s.repetition = rep;
     s.kinematics = sim::PhaseKinematics(from, to, speed, settings.acceleration);
     s.duration = s.kinematics.duration();
     segments.push_back(s);
     t += s.duration;
   };
-  // Knee tests start flexed: each repetition is an extension followed by a flexion.
+  auto hold = [&](Movement movement, int rep) {
+    Segment s;
+    s.start = t;
+    s.duration = sp.contraction_time;
+    s.effort = true;
+    s.movement = movement;
+    s.work = phase_effort(sp.mode, movement);
+    s.repetition = rep;
+    s.rest_angle = sp.hold_angle;
+    segments.push_back(s);
+    t += s.duration;
+  };
+  if (sp.mode == ContractionMode::kIsometric) {
+    // Each repetition: an extension effort, a rest, a flexion effort, with the lever locked.
+    rest(sp.hold_angle, settings.rest_before);
+    for (int rep = 0; rep < sp.repetitions; ++rep) {
+      hold(Movement::kExtension, rep);
+      rest(sp.hold_angle, settings.isometric_rest);
+      hold(Movement::kFlexion, rep);
+      if (rep + 1 < sp.repetitions) rest(sp.hold_angle, settings.isometric_rest);
+    }
+    rest(sp.hold_angle, settings.rest_before);
+    return segments;
+  }
+  // Tests start flexed: each repetition is an extension followed by a flexion.
   rest(sp.angle_max, settings.rest_before);
   for (int rep = 0; rep < sp.repetitions; ++rep) {
     move(Movement::kExtension, rep, sp.angle_max, sp.angle_min, sp.extension_velocity);
@@ -90,16 +127,18 @@ std::vector<Segment> plan_set(const MotionSetpoint& sp, const SimulationSettings
   return segments;
 }
 
-PhaseTruth phase_truth(const sim::KneeMuscleModel& model, const SimulatedSubject& subject,
+PhaseTruth phase_truth(const sim::JointMuscleModel& model, const SimulatedSubject& subject,
                        Side side, const Segment& seg, double sample_rate) {
   // A grid 20× finer than the samples (and at least 20 kHz) so the truth does not depend on
   // the sample rate under test.
   const double dt = std::min(1.0 / (20.0 * sample_rate), 5e-5);
   const auto steps = static_cast<std::size_t>(std::ceil(seg.duration / dt));
-  const double sign = seg.movement == Movement::kExtension ? 1.0 : -1.0;
+  const double sign = seg.work.extensors ? 1.0 : -1.0;
   PhaseTruth truth;
   truth.repetition = seg.repetition;
   truth.movement = seg.movement;
+  truth.extensors = seg.work.extensors;
+  truth.contraction = seg.work.contraction;
   truth.start_time = seg.start;
   truth.end_time = seg.start + seg.duration;
   double previous_power = 0.0;
@@ -112,8 +151,9 @@ PhaseTruth phase_truth(const sim::KneeMuscleModel& model, const SimulatedSubject
       truth.angle_at_peak = s.angle;
     }
     truth.muscle_peak_torque = std::max(truth.muscle_peak_torque, s.muscle_torque);
-    // Work = ∫ torque·|ω| dt with ω in rad/s (trapezoid on the fine grid).
-    const double power = directed * std::abs(s.velocity) * kDegToRad;
+    // Work = ∫ torque·ω dt with ω in rad/s in the direction the working muscle pulls
+    // (extensors pull toward 0°): positive when it shortens, negative when it lengthens.
+    const double power = directed * (-sign * s.velocity) * kDegToRad;
     if (i > 0) {
       const double h = std::min(seg.duration, static_cast<double>(i) * dt) -
                        std::min(seg.duration, static_cast<double>(i - 1) * dt);
@@ -140,7 +180,7 @@ SimulatedDynamometer::SimulatedDynamometer(SimulationSettings settings) : settin
 DeviceDescription SimulatedDynamometer::describe() const {
   DeviceDescription d;
   d.driver = "sim";
-  d.model = "isokin simulated knee dynamometer";
+  d.model = "isokin simulated dynamometer (knee, trunk)";
   d.serial = fmt::format("seed-{}", settings_.seed);
   d.sample_rate_hz = settings_.sample_rate_hz;
   d.channels = {{"torque", "N·m", -kTorqueRange, kTorqueRange},
@@ -163,6 +203,11 @@ bool SimulatedDynamometer::apply(const MotionSetpoint& setpoint) {
                     setpoint.repetitions, setpoint.extension_velocity, setpoint.flexion_velocity,
                     setpoint.angle_min, setpoint.angle_max));
   }
+  if (setpoint.mode == ContractionMode::kIsometric &&
+      !(setpoint.contraction_time > 0.0 && setpoint.contraction_time <= 60.0)) {
+    throw DeviceError(fmt::format("sim: isometric contraction time {} s is outside 0–60 s",
+                                  setpoint.contraction_time));
+  }
   setpoint_ = setpoint;
   return true;
 }
@@ -170,14 +215,14 @@ bool SimulatedDynamometer::apply(const MotionSetpoint& setpoint) {
 void SimulatedDynamometer::start() {
   if (!open_) throw DeviceError("sim: start() before open()");
   const auto segments = plan_set(setpoint_, settings_);
-  const sim::KneeMuscleModel model(settings_.subject);
+  const sim::JointMuscleModel model(setpoint_.joint, settings_.subject);
   const Side side = setpoint_.side;
 
   SetTruth truth;
   truth.setpoint = setpoint_;
-  truth.limb_gravity_moment = settings_.subject.limb_gravity_moment();
+  truth.limb_gravity_moment = model.largest_gravity_moment();
   for (const auto& seg : segments) {
-    if (seg.moving) {
+    if (seg.effort || seg.moving) {
       truth.phases.push_back(
           phase_truth(model, settings_.subject, side, seg, settings_.sample_rate_hz));
     }

@@ -49,6 +49,12 @@ struct MotionSetpoint {
   double angle_min = 5.0;            // ° flexion, end of extension
   double angle_max = 95.0;           // ° flexion, end of flexion
   int repetitions = 5;               // extension + flexion cycles
+  // Isometric mode: the lever is held at hold_angle; each effort lasts contraction_time
+  // (rise, hold, relax).
+  double hold_angle = 60.0;       // ° flexion
+  double contraction_time = 5.0;  // s
+  // Gravity-correction trial: the lever moves slowly through the range with the limb relaxed.
+  bool passive = false;
 };
 
 enum class ReadStatus {

@@ -8,15 +8,30 @@
 namespace isokin::drivers {
 
 enum class Side { kLeft, kRight };
-enum class Joint { kKnee };
-enum class ContractionMode { kConcentricConcentric };
+// Knee: angle = knee flexion. Trunk: angle = trunk (hip/lumbar) flexion from upright; the
+// extensors are the back muscles. Both: positive torque = extensor moment.
+enum class Joint { kKnee, kTrunk };
+// Which muscle group works, and how, in each movement phase (docs/protocols.md):
+//                          extension phase (toward 0°)    flexion phase (toward flexion)
+//   concentric/concentric  extensors concentric            flexors concentric
+//   concentric/eccentric   extensors concentric            extensors eccentric
+//   eccentric/eccentric    flexors eccentric               extensors eccentric
+//   isometric              extensors isometric             flexors isometric (lever held still)
+enum class ContractionMode {
+  kConcentricConcentric,
+  kConcentricEccentric,
+  kEccentricEccentric,
+  kIsometric,
+};
 // Direction of one movement phase. Extension moves toward 0° (negative velocity).
 enum class Movement { kExtension, kFlexion };
+enum class Contraction { kConcentric, kEccentric, kIsometric };
 
 std::string_view to_string(Side side);
 std::string_view to_string(Joint joint);
 std::string_view to_string(ContractionMode mode);
 std::string_view to_string(Movement movement);
+std::string_view to_string(Contraction contraction);
 
 std::optional<Side> parse_side(std::string_view text);
 std::optional<Joint> parse_joint(std::string_view text);
@@ -24,5 +39,15 @@ std::optional<ContractionMode> parse_contraction_mode(std::string_view text);
 
 // Muscle group that drives a movement in a concentric contraction.
 std::string_view muscle_group(Joint joint, Movement movement);
+
+// The muscle group working in a phase of a set in this mode ("extensors" side of the joint when
+// working_extensors is true), and how it contracts.
+struct PhaseEffort {
+  bool extensors = true;  // the extensors work (positive torque); false: the flexors
+  Contraction contraction = Contraction::kConcentric;
+};
+PhaseEffort phase_effort(ContractionMode mode, Movement movement);
+// Muscle group name for the extensors/flexors of a joint: quadriceps/hamstrings, extensors/flexors.
+std::string_view muscle_group_name(Joint joint, bool extensors);
 
 }  // namespace isokin::drivers

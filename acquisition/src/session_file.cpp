@@ -118,6 +118,9 @@ using hdf5::ErrorContext;
 
 constexpr std::string_view kFormatName = "isokin";
 constexpr const char* kSetsGroup = "sets";
+constexpr const char* kEventsGroup = "/events";       // version 2
+constexpr const char* kConsumersGroup = "consumers";  // in each ended set, version 2
+constexpr std::string_view kConsumerPrefix = "consumer_";
 constexpr std::string_view kSetPrefix = "set_";
 constexpr std::string_view kChannelPrefix = "channel_";
 constexpr std::string_view kCalibrationPrefix = "calibration_";
@@ -183,6 +186,16 @@ void clear(SetSignals& signals) {
   signals.velocity.clear();
   signals.status.clear();
 }
+
+// /events datasets (version 2), one row per event.
+enum class EventColumn { kTime, kSetIndex, kKind, kDetail };
+constexpr std::array<ColumnLayout, 4> kEventColumns = {{
+    {"time", "s", "time since the session started (host monotonic clock)"},
+    {"set_index", "1", "index of the set the event belongs to; -1 = none"},
+    {"kind", "", "what happened: set-start, set-end, rest, pause, resume, abort, mark, drops, …"},
+    {"detail", "", "free text about the event; may be empty"},
+}};
+constexpr hsize_t kEventChunkRows = 64;
 
 // ---------------------------------------------------------------------------------------------
 // Files
@@ -278,6 +291,36 @@ hdf5::Group create_group(const ErrorContext& ctx, hid_t parent, const std::strin
                    "cannot create group " + path)};
 }
 
+hid_t event_file_type(const ErrorContext& ctx, std::size_t column, hdf5::Datatype& string_type) {
+  if (column == static_cast<std::size_t>(EventColumn::kTime)) return H5T_IEEE_F64LE;
+  if (column == static_cast<std::size_t>(EventColumn::kSetIndex)) return H5T_STD_I32LE;
+  if (!string_type.valid()) string_type = utf8_string_type(ctx);
+  return string_type.get();
+}
+
+void create_event_datasets(const ErrorContext& ctx, hid_t file) {
+  const hdf5::Group events = create_group(ctx, file, kEventsGroup);
+  hdf5::Datatype string_type;
+  for (std::size_t column = 0; column < kEventColumns.size(); ++column) {
+    const ColumnLayout& layout = kEventColumns[column];
+    const std::string path = child_path(kEventsGroup, layout.name);
+    const std::string action = "cannot create dataset " + path;
+    const hsize_t initial_rows = 0;
+    const hsize_t max_rows = H5S_UNLIMITED;
+    const hdf5::Dataspace space{
+        ctx.check_id(H5Screate_simple(1, &initial_rows, &max_rows), action)};
+    const hdf5::PropertyList creation{ctx.check_id(H5Pcreate(H5P_DATASET_CREATE), action)};
+    ctx.check(H5Pset_chunk(creation.get(), 1, &kEventChunkRows), action);
+    hdf5::Dataset dataset{ctx.check_id(
+        H5Dcreate2(events.get(), layout.name, event_file_type(ctx, column, string_type),
+                   space.get(), H5P_DEFAULT, creation.get(), H5P_DEFAULT),
+        action)};
+    write_string_attribute(ctx, dataset.get(), path, "unit", layout.unit);
+    write_string_attribute(ctx, dataset.get(), path, "description", layout.description);
+    ctx.check(dataset.close(), action);
+  }
+}
+
 void write_metadata(const ErrorContext& ctx, hid_t file, const SessionInfo& info) {
   write_string_attribute(ctx, file, "/", "format", std::string(kFormatName));
   write_int32_attribute(ctx, file, "/", "format_version", kFormatVersion);
@@ -331,6 +374,7 @@ void write_metadata(const ErrorContext& ctx, hid_t file, const SessionInfo& info
   }
 
   const hdf5::Group sets = create_group(ctx, file, std::string("/") + kSetsGroup);
+  create_event_datasets(ctx, file);
 }
 
 void write_set_attributes(const ErrorContext& ctx, hid_t set, const std::string& path,
@@ -345,6 +389,13 @@ void write_set_attributes(const ErrorContext& ctx, hid_t set, const std::string&
   write_quantity(ctx, set, path, "angle_min", setpoint.angle_min, "deg");
   write_quantity(ctx, set, path, "angle_max", setpoint.angle_max, "deg");
   write_int32_attribute(ctx, set, path, "repetitions", setpoint.repetitions);
+  write_quantity(ctx, set, path, "hold_angle", setpoint.hold_angle, "deg");
+  write_quantity(ctx, set, path, "contraction_time", setpoint.contraction_time, "s");
+  write_int32_attribute(ctx, set, path, "passive", setpoint.passive ? 1 : 0);
+  write_string_attribute(ctx, set, path, "kind", info.kind);
+  write_string_attribute(ctx, set, path, "label", info.label);
+  write_int32_attribute(ctx, set, path, "protocol_set", info.protocol_set);
+  write_int32_attribute(ctx, set, path, "attempt", info.attempt);
   // Overwritten by end_set; a set without end-of-set attributes was interrupted.
   write_int32_attribute(ctx, set, path, "complete", 0);
 }
@@ -406,6 +457,59 @@ void write_rows(const ErrorContext& ctx, hid_t dataset, const std::string& path,
   const hdf5::Dataspace memory_space{ctx.check_id(H5Screate_simple(1, &count, nullptr), action)};
   ctx.check(H5Dwrite(dataset, memory_type, memory_space.get(), file_space.get(), H5P_DEFAULT, data),
             action);
+}
+
+// Appends events to /events of a file open outside SWMR mode (HDF5 1.10 cannot grow
+// variable-length data in SWMR mode).
+void append_events(const ErrorContext& ctx, hid_t file, const std::vector<Event>& events) {
+  if (events.empty()) return;
+  std::vector<double> time;
+  std::vector<std::int32_t> set_index;
+  std::vector<const char*> kind;
+  std::vector<const char*> detail;
+  for (const Event& event : events) {
+    for (const std::string* text : {&event.kind, &event.detail}) {
+      if (text->find('\0') != std::string::npos) {
+        throw std::invalid_argument(fmt::format("event '{}' contains a NUL character", event.kind));
+      }
+    }
+    time.push_back(event.time);
+    set_index.push_back(event.set_index);
+    kind.push_back(event.kind.c_str());
+    detail.push_back(event.detail.c_str());
+  }
+  const hdf5::Datatype string_type = utf8_string_type(ctx);
+  const std::array<const void*, 4> data = {time.data(), set_index.data(), kind.data(),
+                                           detail.data()};
+  const std::array<hid_t, 4> memory_types = {H5T_NATIVE_DOUBLE, H5T_NATIVE_INT32, string_type.get(),
+                                             string_type.get()};
+  for (std::size_t column = 0; column < kEventColumns.size(); ++column) {
+    const std::string path = child_path(kEventsGroup, kEventColumns[column].name);
+    const hdf5::Dataset dataset{
+        ctx.check_id(H5Dopen2(file, path.c_str(), H5P_DEFAULT), "cannot open " + path)};
+    const hdf5::Dataspace space{ctx.check_id(H5Dget_space(dataset.get()), "cannot read " + path)};
+    hsize_t rows = 0;
+    ctx.check(H5Sget_simple_extent_dims(space.get(), &rows, nullptr), "cannot read " + path);
+    write_rows(ctx, dataset.get(), path, memory_types[column], rows, events.size(), data[column]);
+  }
+}
+
+void write_consumer_stats(const ErrorContext& ctx, hid_t set, const std::string& set_path,
+                          const std::vector<ConsumerStats>& consumers) {
+  const std::string path = child_path(set_path, kConsumersGroup);
+  if (ctx.check_tri(H5Lexists(set, kConsumersGroup, H5P_DEFAULT), "cannot look up " + path)) {
+    return;  // end_set retried after a failure: written already
+  }
+  const hdf5::Group group = create_group(ctx, set, path);
+  for (std::size_t i = 0; i < consumers.size(); ++i) {
+    const std::string consumer_path = child_path(path, indexed_name(kConsumerPrefix, i));
+    const hdf5::Group consumer = create_group(ctx, set, consumer_path);
+    write_int32_attribute(ctx, consumer.get(), consumer_path, "index",
+                          static_cast<std::int32_t>(i));
+    write_string_attribute(ctx, consumer.get(), consumer_path, "name", consumers[i].name);
+    write_uint64_attribute(ctx, consumer.get(), consumer_path, "delivered", consumers[i].delivered);
+    write_uint64_attribute(ctx, consumer.get(), consumer_path, "dropped", consumers[i].dropped);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -648,7 +752,22 @@ std::vector<Value> read_column(const ErrorContext& ctx, hid_t set, const std::st
   return values;
 }
 
-RecordedSet read_set(const ErrorContext& ctx, hid_t set, const std::string& path, int index) {
+std::vector<ConsumerStats> read_consumer_stats(const ErrorContext& ctx, hid_t set,
+                                               const std::string& set_path) {
+  std::vector<ConsumerStats> consumers;
+  const std::string path = child_path(set_path, kConsumersGroup);
+  const hdf5::Object group = open_object(ctx, set, set_path, kConsumersGroup, H5I_GROUP);
+  for (const IndexedGroup& consumer : indexed_groups(ctx, group.get(), path, kConsumerPrefix)) {
+    ConsumerStats& out = consumers.emplace_back();
+    out.name = read_string_attribute(ctx, consumer.group.get(), consumer.path, "name");
+    out.delivered = read_uint64_attribute(ctx, consumer.group.get(), consumer.path, "delivered");
+    out.dropped = read_uint64_attribute(ctx, consumer.group.get(), consumer.path, "dropped");
+  }
+  return consumers;
+}
+
+RecordedSet read_set(const ErrorContext& ctx, hid_t set, const std::string& path, int index,
+                     int version) {
   RecordedSet recorded;
   recorded.info.index = index;
   drivers::MotionSetpoint& setpoint = recorded.info.setpoint;
@@ -670,6 +789,15 @@ RecordedSet read_set(const ErrorContext& ctx, hid_t set, const std::string& path
   setpoint.angle_min = read_quantity(ctx, set, path, "angle_min", "deg");
   setpoint.angle_max = read_quantity(ctx, set, path, "angle_max", "deg");
   setpoint.repetitions = read_int_attribute(ctx, set, path, "repetitions");
+  if (version >= 2) {
+    setpoint.hold_angle = read_quantity(ctx, set, path, "hold_angle", "deg");
+    setpoint.contraction_time = read_quantity(ctx, set, path, "contraction_time", "s");
+    setpoint.passive = read_int_attribute(ctx, set, path, "passive") != 0;
+    recorded.info.kind = read_string_attribute(ctx, set, path, "kind");
+    recorded.info.label = read_string_attribute(ctx, set, path, "label");
+    recorded.info.protocol_set = read_int_attribute(ctx, set, path, "protocol_set", -1);
+    recorded.info.attempt = read_int_attribute(ctx, set, path, "attempt", 1);
+  }
 
   SetSignals& signals = recorded.signals;
   signals.time = read_column<double>(ctx, set, path, 0);
@@ -690,6 +818,7 @@ RecordedSet read_set(const ErrorContext& ctx, hid_t set, const std::string& path
     stats.dropped_samples = read_uint64_attribute(ctx, set, path, "dropped_samples");
     stats.complete = read_int_attribute(ctx, set, path, "complete") != 0;
     stats.end_reason = read_string_attribute(ctx, set, path, "end_reason");
+    if (version >= 2) stats.consumers = read_consumer_stats(ctx, set, path);
     if (*shortest != *longest) {
       ctx.fail(fmt::format("the datasets of {} have different lengths ({} to {} rows)", path,
                            *shortest, *longest));
@@ -730,9 +859,73 @@ RecordedSet read_set(const ErrorContext& ctx, hid_t set, const std::string& path
   return recorded;
 }
 
+std::vector<Event> read_events(const ErrorContext& ctx, hid_t root) {
+  const hdf5::Object group = open_object(ctx, root, "/", kEventsGroup + 1, H5I_GROUP);
+  std::array<hsize_t, kEventColumns.size()> rows{};
+  std::array<hdf5::Object, kEventColumns.size()> datasets;
+  for (std::size_t column = 0; column < kEventColumns.size(); ++column) {
+    const ColumnLayout& layout = kEventColumns[column];
+    const std::string path = child_path(kEventsGroup, layout.name);
+    datasets[column] = open_object(ctx, group.get(), kEventsGroup, layout.name, H5I_DATASET);
+    const std::string unit = read_string_attribute(ctx, datasets[column].get(), path, "unit");
+    if (unit != layout.unit) {
+      ctx.fail(fmt::format("{} has unit '{}', expected '{}'", path, unit, layout.unit));
+    }
+    const hdf5::Datatype type{
+        ctx.check_id(H5Dget_type(datasets[column].get()), "cannot read " + path)};
+    const H5T_class_t expected = column == 0 ? H5T_FLOAT : column == 1 ? H5T_INTEGER : H5T_STRING;
+    const hdf5::Dataspace space{
+        ctx.check_id(H5Dget_space(datasets[column].get()), "cannot read " + path)};
+    if (H5Tget_class(type.get()) != expected || H5Sget_simple_extent_ndims(space.get()) != 1 ||
+        (column >= 2 && !ctx.check_tri(H5Tis_variable_str(type.get()), "cannot read " + path))) {
+      ctx.fail(fmt::format("{} does not hold the expected type", path));
+    }
+    ctx.check(H5Sget_simple_extent_dims(space.get(), &rows[column], nullptr),
+              "cannot read " + path);
+    check_declared_size(ctx, datasets[column].get(), path, rows[column], 16);
+  }
+  if (std::adjacent_find(rows.begin(), rows.end(), std::not_equal_to<>()) != rows.end()) {
+    ctx.fail(fmt::format("the datasets of {} have different lengths", kEventsGroup));
+  }
+  const auto n = static_cast<std::size_t>(rows[0]);
+  std::vector<Event> events(n);
+  if (n == 0) return events;
+  std::vector<double> time(n);
+  std::vector<std::int32_t> set_index(n);
+  ctx.check(
+      H5Dread(datasets[0].get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, time.data()),
+      "cannot read /events/time");
+  ctx.check(
+      H5Dread(datasets[1].get(), H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, set_index.data()),
+      "cannot read /events/set_index");
+  const hdf5::Datatype string_type = utf8_string_type(ctx);
+  for (std::size_t column = 2; column < 4; ++column) {
+    std::vector<char*> text(n, nullptr);
+    const std::string path = child_path(kEventsGroup, kEventColumns[column].name);
+    ctx.check(H5Dread(datasets[column].get(), string_type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                      text.data()),
+              "cannot read " + path);
+    for (std::size_t i = 0; i < n; ++i) {
+      std::string value = text[i] == nullptr ? std::string() : std::string(text[i]);
+      // The library allocated the strings; it must also free them.
+      H5free_memory(text[i]);
+      (column == 2 ? events[i].kind : events[i].detail) = std::move(value);
+    }
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    events[i].time = time[i];
+    events[i].set_index = set_index[i];
+  }
+  return events;
+}
+
 hdf5::File open_for_reading(const fs::path& path) {
   const ErrorContext ctx(path, Kind::kNotHdf5);
   const hdf5::PropertyList fapl = file_access(ctx, false);
+  // In SWMR mode HDF5 retries a metadata read whose checksum fails up to 100 times with growing
+  // sleeps (waiting for a live writer); on a damaged file that made `isokin info` hang for
+  // minutes (found by fuzz_session_file). Files are read after their writer stopped: retry once.
+  ctx.check(H5Pset_metadata_read_attempts(fapl.get(), 2), "cannot set metadata read attempts");
   // SWMR read is the only way to open a file whose writer was killed mid-set (its superblock
   // still says "open for SWMR writing"); its failure is not final, so it is not reported.
   if (const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, fapl.get());
@@ -809,6 +1002,8 @@ struct SessionWriter::Impl {
   hsize_t rows_written = 0;
   SetSignals pending;  // appended but not yet written
   std::chrono::steady_clock::time_point last_flush;
+  std::chrono::steady_clock::time_point created = std::chrono::steady_clock::now();
+  std::vector<Event> pending_events;  // written at the next step outside SWMR mode
 
   [[nodiscard]] ErrorContext write_context() const { return {path, Kind::kWriteFailed}; }
 
@@ -869,6 +1064,8 @@ struct SessionWriter::Impl {
     hdf5::File created{ctx.check_id(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()),
                                     "cannot create the file")};
     write_metadata(ctx, created.get(), info);
+    append_events(ctx, created.get(), pending_events);
+    pending_events.clear();
     close_checked(ctx, created);
   }
 
@@ -882,6 +1079,8 @@ struct SessionWriter::Impl {
       hdf5::File normal = open_for_writing(ctx, H5F_ACC_RDWR);
       hdf5::Group set = create_group(ctx, normal.get(), path_in_file);
       write_set_attributes(ctx, set.get(), path_in_file, info);
+      append_events(ctx, normal.get(), pending_events);
+      pending_events.clear();
       for (std::size_t column = 0; column < kColumns.size(); ++column) {
         create_column(ctx, set.get(), path_in_file, column, options.chunk_rows);
       }
@@ -959,6 +1158,9 @@ struct SessionWriter::Impl {
       write_uint64_attribute(ctx, set.get(), set_path, "dropped_samples", stats.dropped_samples);
       write_int32_attribute(ctx, set.get(), set_path, "complete", stats.complete ? 1 : 0);
       write_string_attribute(ctx, set.get(), set_path, "end_reason", stats.end_reason);
+      write_consumer_stats(ctx, set.get(), set_path, stats.consumers);
+      append_events(ctx, normal.get(), pending_events);
+      pending_events.clear();
       ctx.check(set.close(), "cannot close " + set_path);
       close_checked(ctx, normal);
     }
@@ -969,6 +1171,8 @@ struct SessionWriter::Impl {
     const ErrorContext ctx = write_context();
     reserve_space_for_metadata();
     hdf5::File normal = open_for_writing(ctx, H5F_ACC_RDWR);
+    append_events(ctx, normal.get(), pending_events);
+    pending_events.clear();
     write_int32_attribute(ctx, normal.get(), "/", "complete", 1);
     close_checked(ctx, normal);
     state = State::kFinished;
@@ -1047,6 +1251,26 @@ void SessionWriter::finish() {
   impl_->run([&] { impl_->finish(); });
 }
 
+void SessionWriter::add_event(Event event) {
+  impl_->pending_events.push_back(std::move(event));
+}
+
+void SessionWriter::write_events() {
+  if (impl_->state != Impl::State::kBetweenSets || impl_->pending_events.empty()) return;
+  impl_->run([&] {
+    const ErrorContext ctx = impl_->write_context();
+    impl_->reserve_space_for_metadata();
+    hdf5::File normal = open_for_writing(ctx, H5F_ACC_RDWR);
+    append_events(ctx, normal.get(), impl_->pending_events);
+    impl_->pending_events.clear();
+    close_checked(ctx, normal);
+  });
+}
+
+double SessionWriter::session_time() const {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - impl_->created).count();
+}
+
 const fs::path& SessionWriter::path() const noexcept {
   return impl_->path;
 }
@@ -1113,8 +1337,10 @@ Session read_session(const fs::path& path) {
   const std::string sets_path = std::string("/") + kSetsGroup;
   const hdf5::Object sets = open_object(ctx, root, "/", kSetsGroup, H5I_GROUP);
   for (const IndexedGroup& set : indexed_groups(ctx, sets.get(), sets_path, kSetPrefix)) {
-    session.sets.push_back(read_set(ctx, set.group.get(), set.path, set.index));
+    session.sets.push_back(
+        read_set(ctx, set.group.get(), set.path, set.index, session.format_version));
   }
+  if (session.format_version >= 2) session.events = read_events(ctx, root);
   return session;
 }
 
@@ -1141,6 +1367,8 @@ void write_session(const fs::path& path, const Session& session) {
   }
 
   SessionWriter writer(path, session.info);
+  // Written with the first set (or at finish). An incomplete session without sets keeps none.
+  for (const Event& event : session.events) writer.add_event(event);
   constexpr std::size_t kBlockRows = 8192;
   std::vector<drivers::Sample> block;
   block.reserve(kBlockRows);

@@ -1,5 +1,7 @@
 #include "isokin/acquisition/set_acquisition.h"
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <exception>
 #include <thread>
@@ -19,11 +21,17 @@ struct DriverOutcome {
   std::atomic<bool> finished{false};
   ReadStatus status = ReadStatus::kOk;  // valid once finished
   std::string message;                  // valid once finished
+  std::uint64_t dropped = 0;            // valid once finished
 };
 
+bool stopping(const std::atomic<bool>* stop_requested, const std::atomic<bool>& consumer_failed) {
+  return (stop_requested != nullptr && stop_requested->load(std::memory_order_relaxed)) ||
+         consumer_failed.load(std::memory_order_relaxed);
+}
+
 void run_driver(drivers::Device& device, SpscRing<Sample>& ring, std::size_t block,
-                const std::atomic<bool>* stop_requested, const std::atomic<bool>& consumer_failed,
-                DriverOutcome& outcome) {
+                bool wait_when_full, const std::atomic<bool>* stop_requested,
+                const std::atomic<bool>& consumer_failed, DriverOutcome& outcome) {
   std::vector<Sample> buffer(block);
   bool gap_pending = false;
   ReadResult r;
@@ -36,9 +44,14 @@ void run_driver(drivers::Device& device, SpscRing<Sample>& ring, std::size_t blo
     r = device.read(buffer);
     if (r.count > 0) {
       if (gap_pending) buffer[0].status |= drivers::kStatusGapBefore;
-      const std::size_t pushed = ring.push_bulk(std::span<const Sample>(buffer.data(), r.count));
+      std::size_t pushed = ring.push_bulk(std::span<const Sample>(buffer.data(), r.count));
+      while (wait_when_full && pushed < r.count && !stopping(stop_requested, consumer_failed)) {
+        std::this_thread::sleep_for(std::chrono::microseconds(100));
+        pushed += ring.push_bulk(std::span<const Sample>(buffer.data() + pushed, r.count - pushed));
+      }
       // Samples that did not fit are gone; mark the next one that gets through.
       gap_pending = pushed < r.count;
+      outcome.dropped += r.count - pushed;
     }
     if (r.status != ReadStatus::kOk && r.status != ReadStatus::kTimeout) break;
   }
@@ -47,20 +60,42 @@ void run_driver(drivers::Device& device, SpscRing<Sample>& ring, std::size_t blo
   outcome.finished.store(true, std::memory_order_release);
 }
 
-}  // namespace
+// Watches the device clock: a step longer than 1.5 sample periods is a gap.
+struct GapDetector {
+  double period = 0.0;
+  double previous = -1.0;
+  std::uint64_t gaps = 0;
+  double first_gap_time = 0.0;
+  void check(std::span<const Sample> samples) {
+    for (const Sample& s : samples) {
+      if (period > 0.0 && previous >= 0.0 && s.time - previous > 1.5 * period) {
+        if (gaps++ == 0) first_gap_time = s.time;
+      }
+      previous = s.time;
+    }
+  }
+};
 
-SetStats acquire_set(drivers::Device& device, SessionWriter& writer, const SetInfo& set,
-                     const std::vector<SampleSink>& sinks, const std::atomic<bool>* stop_requested,
-                     const AcquisitionOptions& options) {
+SetStats acquire(drivers::Device& device, SessionWriter& writer, const SetInfo& set,
+                 const std::vector<SampleSink>& sinks, FanOut* fan_out,
+                 const std::atomic<bool>* stop_requested, const AcquisitionOptions& options) {
   writer.begin_set(set);
+  if (fan_out != nullptr) fan_out->begin_set(set);
+  GapDetector gaps;
+  const double rate = device.describe().sample_rate_hz;
+  if (rate > 0.0) gaps.period = 1.0 / rate;
   SpscRing<Sample> ring(options.ring_capacity);
   DriverOutcome outcome;
   std::atomic<bool> consumer_failed{false};
 
   device.apply(set.setpoint);
   device.start();
+  // Maps the device clock (sample times, from 0 at start) to the session's host clock.
+  writer.add_event({writer.session_time(), set.index, "clock",
+                    "device time 0 s of this set = the event's session time"});
   std::thread driver(run_driver, std::ref(device), std::ref(ring), options.read_block,
-                     stop_requested, std::cref(consumer_failed), std::ref(outcome));
+                     options.wait_when_full, stop_requested, std::cref(consumer_failed),
+                     std::ref(outcome));
 
   SetStats stats;
   std::vector<Sample> block(options.read_block * 4);
@@ -73,7 +108,9 @@ SetStats acquire_set(drivers::Device& device, SessionWriter& writer, const SetIn
       if (n > 0) {
         const std::span<const Sample> got(block.data(), n);
         writer.append(got);
+        gaps.check(got);
         for (const auto& sink : sinks) sink(got);
+        if (fan_out != nullptr) fan_out->deliver(got);
         stats.sample_count += n;
         continue;
       }
@@ -87,17 +124,39 @@ SetStats acquire_set(drivers::Device& device, SessionWriter& writer, const SetIn
   driver.join();
   device.stop();
 
-  stats.dropped_samples = ring.dropped();
+  stats.dropped_samples = outcome.dropped;
   const bool stopped_by_request =
       stop_requested != nullptr && stop_requested->load(std::memory_order_relaxed);
   stats.complete = !failure && outcome.status == ReadStatus::kEndOfStream && !stopped_by_request;
   if (failure) {
     stats.end_reason = "recording failed";
   } else if (stopped_by_request) {
-    stats.end_reason = "aborted";
+    const char* reason = options.stop_reason != nullptr ? options.stop_reason->load() : nullptr;
+    stats.end_reason = reason != nullptr ? reason : "aborted";
   } else {
     stats.end_reason = std::string(drivers::to_string(outcome.status));
     if (!outcome.message.empty()) stats.end_reason += ": " + outcome.message;
+  }
+  if (fan_out != nullptr) {
+    stats.consumers.push_back({"recorder", stats.sample_count, stats.dropped_samples});
+    for (auto& c : fan_out->take_set_stats()) stats.consumers.push_back(std::move(c));
+    fan_out->end_set(stats);
+  }
+  const double now = writer.session_time();
+  for (const ConsumerStats& c : stats.consumers) {
+    if (c.dropped > 0) {
+      writer.add_event({now, set.index, c.name == "recorder" ? "overrun" : "drops",
+                        fmt::format("{}: {} samples lost", c.name, c.dropped)});
+    }
+  }
+  if (fan_out == nullptr && stats.dropped_samples > 0) {
+    writer.add_event({now, set.index, "overrun",
+                      fmt::format("recorder: {} samples lost", stats.dropped_samples)});
+  }
+  if (gaps.gaps > 0) {
+    writer.add_event({now, set.index, "gap",
+                      fmt::format("{} gaps in the device clock, first at {:.4f} s", gaps.gaps,
+                                  gaps.first_gap_time)});
   }
   if (failure) {
     // Keep what was flushed; the writer's error says what and where.
@@ -110,6 +169,20 @@ SetStats acquire_set(drivers::Device& device, SessionWriter& writer, const SetIn
   }
   writer.end_set(stats);
   return stats;
+}
+
+}  // namespace
+
+SetStats acquire_set(drivers::Device& device, SessionWriter& writer, const SetInfo& set,
+                     const std::vector<SampleSink>& sinks, const std::atomic<bool>* stop_requested,
+                     const AcquisitionOptions& options) {
+  return acquire(device, writer, set, sinks, nullptr, stop_requested, options);
+}
+
+SetStats acquire_set(drivers::Device& device, SessionWriter& writer, const SetInfo& set,
+                     FanOut& fan_out, const std::atomic<bool>* stop_requested,
+                     const AcquisitionOptions& options) {
+  return acquire(device, writer, set, {}, &fan_out, stop_requested, options);
 }
 
 }  // namespace isokin::acquisition

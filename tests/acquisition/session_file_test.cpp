@@ -206,6 +206,13 @@ void expect_same_set_info(const SetInfo& expected, const SetInfo& actual) {
   EXPECT_EQ(e.angle_min, a.angle_min);
   EXPECT_EQ(e.angle_max, a.angle_max);
   EXPECT_EQ(e.repetitions, a.repetitions);
+  EXPECT_EQ(e.hold_angle, a.hold_angle);
+  EXPECT_EQ(e.contraction_time, a.contraction_time);
+  EXPECT_EQ(e.passive, a.passive);
+  EXPECT_EQ(expected.kind, actual.kind);
+  EXPECT_EQ(expected.label, actual.label);
+  EXPECT_EQ(expected.protocol_set, actual.protocol_set);
+  EXPECT_EQ(expected.attempt, actual.attempt);
 }
 
 void expect_same_info(const SessionInfo& expected, const SessionInfo& actual) {
@@ -590,9 +597,9 @@ TEST_F(SessionFileErrors, NewerFormatVersionIsRejected) {
   const fs::path path = valid_session("future.h5");
   {
     Hdf5Edit edit(path);
-    overwrite_int_attribute(edit.get(), "format_version", 2);
+    overwrite_int_attribute(edit.get(), "format_version", kFormatVersion + 1);
   }
-  expect_read_error(path, Kind::kNewerVersion, {"version 2", "version 1"});
+  expect_read_error(path, Kind::kNewerVersion, {"version 3", "version 2"});
 }
 
 TEST_F(SessionFileErrors, SetWithoutTorqueIsDamaged) {
@@ -923,7 +930,8 @@ TEST_F(SessionFileLayout, EveryDatasetHasAUnit) {
   };
   EXPECT_GE(H5Ovisit2(session, H5_INDEX_NAME, H5_ITER_INC, check, &visit, H5O_INFO_BASIC), 0);
   EXPECT_GE(H5Fclose(session), 0);
-  EXPECT_EQ(3 * 6, visit.datasets);  // five signals and flushed_rows per set
+  // Five signals and flushed_rows per set, four event columns (version 2).
+  EXPECT_EQ(3 * 6 + 4, visit.datasets);
   EXPECT_TRUE(visit.without_unit.empty()) << "first without unit: " << visit.without_unit.front();
 }
 
@@ -981,7 +989,7 @@ TEST_F(SessionFileH5py, ReadsASessionWithoutIsokin) {
       path);
   const std::vector<std::string> lines = lines_of(output);
   ASSERT_EQ(7u, lines.size()) << output;
-  EXPECT_EQ("isokin 1 1", lines[0]);
+  EXPECT_EQ("isokin 2 1", lines[0]);
   EXPECT_EQ(kTorque, std::strtod(lines[1].c_str(), nullptr)) << lines[1];
   EXPECT_EQ("5", lines[2]);
   EXPECT_EQ("N\u00b7m", lines[3]);

@@ -1,5 +1,5 @@
 #pragma once
-// In-memory form of a session file (format version 1, docs/file-format.md). Plain data: no HDF5.
+// In-memory form of a session file (format version 2, docs/file-format.md). Plain data: no HDF5.
 
 #include <cstdint>
 #include <string>
@@ -9,7 +9,7 @@
 
 namespace isokin::acquisition {
 
-inline constexpr int kFormatVersion = 1;
+inline constexpr int kFormatVersion = 2;
 
 struct SubjectInfo {
   std::string id = "anonymous";  // pseudonymous: never a name
@@ -25,17 +25,42 @@ struct SessionInfo {
   drivers::DeviceDescription device;
 };
 
+// Why a set was recorded (format version 2; version-1 files read as kind "test").
+inline constexpr const char* kSetKindTest = "test";
+inline constexpr const char* kSetKindWarmUp = "warm-up";
+inline constexpr const char* kSetKindGravity = "gravity";
+
 struct SetInfo {
   int index = 0;  // 0-based, order of recording
   drivers::MotionSetpoint setpoint;
+  std::string kind = kSetKindTest;  // "test", "warm-up" or "gravity" (gravity-correction trial)
+  std::string label;                // the protocol's name for the set, e.g. "60 °/s"
+  int protocol_set = -1;            // index of the set in the protocol; -1 = none
+  int attempt = 1;                  // 2, 3, … when the operator redid the set
+};
+
+// One live consumer's delivery count for a set (format version 2).
+struct ConsumerStats {
+  std::string name;  // "recorder", "analyser", "viewer", …
+  std::uint64_t delivered = 0;
+  std::uint64_t dropped = 0;  // samples the consumer was too slow to take
+};
+
+// Something that happened during the session (format version 2).
+struct Event {
+  double time = 0.0;   // s since the session started, host monotonic clock
+  int set_index = -1;  // the set it belongs to; -1 = none
+  std::string kind;    // "set-start", "set-end", "rest", "pause", "resume", "abort", "mark", …
+  std::string detail;  // free text; may be empty
 };
 
 // Written when the set ends.
 struct SetStats {
   std::uint64_t sample_count = 0;
-  std::uint64_t dropped_samples = 0;  // lost between device and file (ring overruns)
-  bool complete = false;              // false: the set was interrupted
-  std::string end_reason;             // "end of stream", "disconnected: ...", "aborted"
+  std::uint64_t dropped_samples = 0;     // lost between device and file (ring overruns)
+  bool complete = false;                 // false: the set was interrupted
+  std::string end_reason;                // "end of stream", "disconnected: ...", "aborted"
+  std::vector<ConsumerStats> consumers;  // live consumers fed during the set (version 2)
 };
 
 // One set's signals as columns, all the same length.
@@ -67,6 +92,7 @@ struct Session {
   bool complete = false;  // false: recording was interrupted (file still readable)
   SessionInfo info;
   std::vector<RecordedSet> sets;
+  std::vector<Event> events;  // in time order; empty in version-1 files
 };
 
 }  // namespace isokin::acquisition

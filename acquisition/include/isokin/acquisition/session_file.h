@@ -1,6 +1,6 @@
 #pragma once
-// Reading and writing session files (HDF5, format version 1; contract in docs/file-format.md).
-// HDF5 is an implementation detail: nothing here includes it.
+// Reading and writing session files (HDF5, format version 2, reads 1; contract in
+// docs/file-format.md). HDF5 is an implementation detail: nothing here includes it.
 //
 // The writer keeps the file closed and consistent between sets and writes each set in SWMR
 // mode, flushing at least every flush_interval, so a killed process loses at most that much.
@@ -54,6 +54,13 @@ class SessionWriter {
   // after which the samples already flushed stay readable.
   void append(std::span<const drivers::Sample> samples);
   void end_set(const SetStats& stats);
+  // Queues an event; events are written at the next step outside SWMR mode (begin_set, end_set,
+  // finish), so a killed writer loses those of the set it was recording.
+  void add_event(Event event);
+  // Writes the queued events now (between sets only; during a set they wait for end_set).
+  void write_events();
+  // Seconds since the writer was created (host monotonic clock): the time base of events.
+  [[nodiscard]] double session_time() const;
   // Marks the session complete and closes the file.
   void finish();
 

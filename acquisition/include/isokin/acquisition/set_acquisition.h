@@ -10,6 +10,7 @@
 #include <span>
 #include <vector>
 
+#include "isokin/acquisition/fan_out.h"
 #include "isokin/acquisition/session_file.h"
 #include "isokin/drivers/device.h"
 
@@ -21,6 +22,11 @@ using SampleSink = std::function<void(std::span<const drivers::Sample>)>;
 struct AcquisitionOptions {
   std::size_t ring_capacity = 1 << 16;  // samples; 32 s at 2 kHz
   std::size_t read_block = 256;         // samples per Device::read call
+  // For sources that are not real time (the simulator without pacing, file replay): the driver
+  // thread waits for room in the ring instead of dropping. Never for a real device.
+  bool wait_when_full = false;
+  // When the set is stopped by request: the end_reason written ("aborted" if null or unset).
+  const std::atomic<const char*>* stop_reason = nullptr;
 };
 
 // Returns the set's statistics (also written to the file by end_set). Stops at end of stream,
@@ -29,6 +35,13 @@ struct AcquisitionOptions {
 SetStats acquire_set(drivers::Device& device, SessionWriter& writer, const SetInfo& set,
                      const std::vector<SampleSink>& sinks = {},
                      const std::atomic<bool>* stop_requested = nullptr,
+                     const AcquisitionOptions& options = {});
+
+// The same, feeding the live consumers through fan_out (begin_set/end_set included). The
+// returned stats list the recorder (its drops: ring overruns) and then each fan-out consumer;
+// losses and time gaps are also written to the file as events.
+SetStats acquire_set(drivers::Device& device, SessionWriter& writer, const SetInfo& set,
+                     FanOut& fan_out, const std::atomic<bool>* stop_requested = nullptr,
                      const AcquisitionOptions& options = {});
 
 }  // namespace isokin::acquisition

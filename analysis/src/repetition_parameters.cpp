@@ -4,6 +4,10 @@
 #include <algorithm>
 #include <cmath>
 #include <numbers>
+#include <vector>
+
+#include "isokin/analysis/isokinetic_window.h"
+#include "isokin/analysis/set_analysis.h"
 
 namespace isokin::analysis {
 
@@ -27,20 +31,22 @@ double work(const Eigen::Ref<const Eigen::ArrayXd>& torque,
   return -(mean_torque * step).sum() * std::numbers::pi / 180.0;
 }
 
-double angle_of_peak(const Eigen::Ref<const Eigen::ArrayXd>& directed_torque,
-                     const Eigen::Ref<const Eigen::ArrayXd>& angle, Eigen::Index peak) {
+PeakFit fit_peak(const Eigen::Ref<const Eigen::ArrayXd>& directed_torque,
+                 const Eigen::Ref<const Eigen::ArrayXd>& angle, Eigen::Index peak) {
   // Torque–angle curves are flat at the top, so the sample of highest torque wanders with noise
-  // by several degrees. Fit a parabola τ(θ) = c0 + c1·θ + c2·θ² by least squares to the
-  // contiguous top of the curve (within kTopFraction of the peak) and take its vertex.
+  // by several degrees, and its value is the maximum of the noise too (biased upward). Fit a
+  // parabola τ(θ) = c0 + c1·θ + c2·θ² by least squares to the contiguous top of the curve
+  // (within kTopFraction of the peak) and take its vertex: a local average of many samples.
   constexpr double kTopFraction = 0.03;
   constexpr Eigen::Index kMinPoints = 5;
+  const PeakFit sample{angle[peak], directed_torque[peak]};
   const double level = directed_torque[peak] * (1.0 - kTopFraction);
   Eigen::Index lo = peak;
   Eigen::Index hi = peak;
   while (lo > 0 && directed_torque[lo - 1] >= level) --lo;
   while (hi + 1 < directed_torque.size() && directed_torque[hi + 1] >= level) ++hi;
   const Eigen::Index n = hi - lo + 1;
-  if (n < kMinPoints) return angle[peak];
+  if (n < kMinPoints) return sample;
   const double center = angle[peak];
   Eigen::MatrixXd design(n, 3);
   design.col(0).setOnes();
@@ -48,11 +54,26 @@ double angle_of_peak(const Eigen::Ref<const Eigen::ArrayXd>& directed_torque,
   design.col(2) = design.col(1).array().square().matrix();
   const Eigen::Vector3d c =
       design.colPivHouseholderQr().solve(directed_torque.segment(lo, n).matrix());
-  if (!(c[2] < 0.0)) return angle[peak];  // not concave: keep the sample
-  const double vertex = center - c[1] / (2.0 * c[2]);
+  if (!(c[2] < 0.0)) return sample;  // not concave: keep the sample
+  const double offset = -c[1] / (2.0 * c[2]);
+  const double vertex = center + offset;
   const double a_min = angle.segment(lo, n).minCoeff();
   const double a_max = angle.segment(lo, n).maxCoeff();
-  return vertex >= a_min && vertex <= a_max ? vertex : angle[peak];
+  if (!(vertex >= a_min && vertex <= a_max)) return sample;
+  return {vertex, c[0] + c[1] * offset + c[2] * offset * offset};
+}
+
+double angle_of_peak(const Eigen::Ref<const Eigen::ArrayXd>& directed_torque,
+                     const Eigen::Ref<const Eigen::ArrayXd>& angle, Eigen::Index peak) {
+  return fit_peak(directed_torque, angle, peak).angle;
+}
+
+std::string_view to_string(MuscleGroup group) {
+  return group == MuscleGroup::kExtensors ? "extensors" : "flexors";
+}
+
+std::string_view muscle_group_name(drivers::Joint joint, MuscleGroup group) {
+  return drivers::muscle_group_name(joint, group == MuscleGroup::kExtensors);
 }
 
 namespace {
@@ -66,9 +87,34 @@ double zero_crossing_time(const PhaseSignals& s, Eigen::Index a, Eigen::Index b)
   return s.time[a] + fraction * (s.time[b] - s.time[a]);
 }
 
+// Directed torque at each of `angles` (first crossing, linear interpolation); NaN if not reached.
+// One pass over the samples: each interval fills the targets it spans that are still empty.
+void torque_at(const Eigen::Ref<const Eigen::ArrayXd>& directed,
+               const Eigen::Ref<const Eigen::ArrayXd>& angle, double first, double step,
+               std::size_t count, std::vector<double>& out) {
+  out.assign(count, kNotAvailable);
+  if (count == 0) return;
+  for (Eigen::Index k = 0; k + 1 < angle.size(); ++k) {
+    const double a0 = angle[k];
+    const double a1 = angle[k + 1];
+    const double lo = std::min(a0, a1);
+    const double hi = std::max(a0, a1);
+    const auto j_begin = static_cast<long>(std::max(0.0, std::ceil((lo - first) / step)));
+    const auto j_end = static_cast<long>(std::floor((hi - first) / step));
+    for (long j = j_begin; j <= j_end && j < static_cast<long>(count); ++j) {
+      double& v = out[static_cast<std::size_t>(j)];
+      if (!std::isnan(v)) continue;
+      const double target = first + step * static_cast<double>(j);
+      const double f = a1 == a0 ? 0.0 : (target - a0) / (a1 - a0);
+      v = directed[k] + f * (directed[k + 1] - directed[k]);
+    }
+  }
+}
+
 }  // namespace
 
-PhaseResult analyze_phase(const PhaseSignals& s, const MovementPhase& phase) {
+PhaseResult analyze_phase(const PhaseSignals& s, const MovementPhase& phase,
+                          const AnalysisSettings& settings, double target_velocity) {
   // The movement starts and ends between the phase's outer samples and their neighbours, so
   // include those neighbours: integrals and the range then span the reversal points.
   const Eigen::Index lo = std::max<Eigen::Index>(phase.begin - 1, 0);
@@ -83,15 +129,59 @@ PhaseResult analyze_phase(const PhaseSignals& s, const MovementPhase& phase) {
       phase.begin > 0 ? zero_crossing_time(s, phase.begin - 1, phase.begin) : s.time[phase.begin];
   r.end_time = phase.end < s.time.size() ? zero_crossing_time(s, phase.end - 1, phase.end)
                                          : s.time[phase.end - 1];
-  const Eigen::Index peak = peak_torque_index(torque, phase.movement);
-  const double sign = direction_sign(phase.movement);
-  r.peak_torque = sign * torque[peak];
-  r.angle_at_peak = angle_of_peak(sign * torque, angle, peak);
+  // The muscle group is the one whose moment the torque shows (its mean sign over the phase);
+  // concentric when that moment points the way the lever moves.
+  const double mean_torque = s.torque.segment(phase.begin, phase.end - phase.begin).mean();
+  r.muscle = mean_torque >= 0.0 ? MuscleGroup::kExtensors : MuscleGroup::kFlexors;
+  const bool toward_extension = phase.movement == drivers::Movement::kExtension;
+  r.contraction = (r.muscle == MuscleGroup::kExtensors) == toward_extension
+                      ? Contraction::kConcentric
+                      : Contraction::kEccentric;
+  const double directed = r.muscle == MuscleGroup::kExtensors ? 1.0 : -1.0;
+  const double work_sign = r.contraction == Contraction::kConcentric ? 1.0 : -1.0;
+  const Eigen::ArrayXd directed_torque = directed * torque;
+  Eigen::Index peak = 0;
+  directed_torque.maxCoeff(&peak);
+  const PeakFit fit = fit_peak(directed_torque, angle, peak);
+  r.peak_torque = fit.torque;
+  r.angle_at_peak = fit.angle;
   r.time_to_peak = s.time[lo + peak] - r.start_time;
-  r.work = work(torque, angle);
+  r.work = work_sign * work(torque, angle);
   r.range_of_motion = angle.maxCoeff() - angle.minCoeff();
   const double duration = r.end_time - r.start_time;
   r.mean_power = duration > 0.0 ? r.work / duration : 0.0;
+  if (directed_torque.maxCoeff() - directed_torque.minCoeff() < kFlatTorqueRange) {
+    r.flags |= kPhaseFlatTorque;
+  }
+
+  r.torque_at_angles.assign(settings.torque_angles.size(), kNotAvailable);
+  for (std::size_t i = 0; i < settings.torque_angles.size(); ++i) {
+    std::vector<double> one;
+    torque_at(directed_torque, angle, settings.torque_angles[i], 1.0, 1, one);
+    r.torque_at_angles[i] = one[0];
+  }
+  const double step = settings.angle_curve_step;
+  if (step > 0.0) {
+    r.curve_start_angle = std::ceil(angle.minCoeff() / step) * step;
+    const double span = std::floor(angle.maxCoeff() / step) * step - r.curve_start_angle;
+    const auto count = span >= 0.0 ? static_cast<std::size_t>(std::lround(span / step)) + 1 : 0;
+    torque_at(directed_torque, angle, r.curve_start_angle, step, count, r.torque_curve);
+  }
+
+  const double target = target_velocity > 0.0
+                            ? target_velocity
+                            : estimate_target_velocity(s.filtered_velocity.segment(
+                                  phase.begin, phase.end - phase.begin));
+  r.isokinetic = isokinetic_window(s, phase.begin, phase.end, r.start_time, r.end_time, directed,
+                                   work_sign, target, settings.isokinetic);
+  if (!r.isokinetic.reached) r.flags |= kPhaseNoIsokinetic;
+  // The usual case: the curve's top lies in the isokinetic window, so its fitted peak applies.
+  if (r.isokinetic.reached && s.time[lo + peak] >= r.isokinetic.start_time &&
+      s.time[lo + peak] <= r.isokinetic.end_time &&
+      r.isokinetic.peak_torque == directed_torque[peak]) {
+    r.isokinetic.peak_torque = r.peak_torque;
+    r.isokinetic.angle_at_peak = r.angle_at_peak;
+  }
   return r;
 }
 

@@ -1,107 +1,95 @@
 #include "isokin/analysis/session_analysis.h"
 
-#include <cmath>
 #include <map>
+#include <vector>
 
-#include "isokin/analysis/low_pass_filter.h"
+#include "isokin/analysis/gravity_correction.h"
+
+#include "isokin/analysis/live_analyser.h"
+#include "isokin/analysis/session_ratios.h"
 
 namespace isokin::analysis {
-namespace {
-
-using drivers::Movement;
-using drivers::Side;
-
-Eigen::Map<const Eigen::ArrayXd> column(const std::vector<double>& v) {
-  return {v.data(), static_cast<Eigen::Index>(v.size())};
-}
-
-MovementSummary summarize(Movement movement, std::vector<PhaseResult> reps, double body_mass) {
-  MovementSummary m;
-  m.movement = movement;
-  m.muscle_group = std::string(drivers::muscle_group(drivers::Joint::kKnee, movement));
-  m.repetitions = std::move(reps);
-  for (std::size_t i = 0; i < m.repetitions.size(); ++i) {
-    const auto& r = m.repetitions[i];
-    m.total_work += r.work;
-    if (m.best_repetition < 0 || r.peak_torque > m.peak_torque) {
-      m.best_repetition = static_cast<int>(i);
-      m.peak_torque = r.peak_torque;
-      m.angle_at_peak = r.angle_at_peak;
-    }
-  }
-  if (body_mass > 0.0) m.peak_torque_per_body_mass = m.peak_torque / body_mass;
-  return m;
-}
-
-}  // namespace
 
 SetAnalysis analyze_set(const acquisition::RecordedSet& set, const AnalysisSettings& settings,
-                        double body_mass_kg) {
-  SetAnalysis result;
-  result.set_index = set.info.index;
-  result.side = set.info.setpoint.side;
-  result.velocity = set.info.setpoint.extension_velocity;
-
+                        double body_mass_kg, double sample_rate_hz) {
   const auto& sig = set.signals;
-  std::vector<PhaseResult> extensions;
-  std::vector<PhaseResult> flexions;
-  if (sig.size() < 3) {
-    result.warnings.emplace_back("set has fewer than 3 samples");
-  } else {
-    const double rate = static_cast<double>(sig.size() - 1) / (sig.time.back() - sig.time.front());
-    const ButterworthLowPass filter(settings.filter_order, settings.filter_cutoff_hz, rate);
-    const Eigen::ArrayXd torque = filter.filtfilt(column(sig.torque));
-    // Position sensors are precise; the angle is used as recorded.
-    const Eigen::Map<const Eigen::ArrayXd> angle = column(sig.angle);
-    const Eigen::ArrayXd velocity = filter.filtfilt(column(sig.velocity));
-    const Eigen::Map<const Eigen::ArrayXd> time = column(sig.time);
-    const auto phases = RepetitionSegmenter(settings.segmentation).segment(velocity, angle);
-    const PhaseSignals signals{time, torque, angle, velocity};
-    for (const auto& phase : phases) {
-      auto r = analyze_phase(signals, phase);
-      (phase.movement == Movement::kExtension ? extensions : flexions).push_back(r);
+  double rate = sample_rate_hz;
+  if (!(rate > 0.0) && sig.size() >= 2) {
+    rate = static_cast<double>(sig.size() - 1) / (sig.time.back() - sig.time.front());
+  }
+  if (!(rate > 0.0) || !std::isfinite(rate)) {
+    SetAnalysis empty;
+    empty.set_index = set.info.index;
+    empty.side = set.info.setpoint.side;
+    empty.joint = set.info.setpoint.joint;
+    empty.velocity = set.info.setpoint.extension_velocity;
+    empty.gravity.reason = "no samples";
+    empty.warnings.emplace_back(sig.size() < 3 ? "set has fewer than 3 samples"
+                                               : "sample rate cannot be derived from the time");
+    empty.warnings.emplace_back("no complete extension/flexion repetitions found");
+    return empty;
+  }
+  // The same code as the live view: feed every sample, then end the set.
+  LiveAnalyser live(set.info, rate, settings, {}, body_mass_kg);
+  constexpr std::size_t kBlock = 4096;
+  std::vector<drivers::Sample> block;
+  block.reserve(kBlock);
+  for (std::size_t i = 0; i < sig.size(); ++i) {
+    block.push_back({sig.time[i], sig.torque[i], sig.angle[i], sig.velocity[i],
+                     i < sig.status.size() ? sig.status[i] : drivers::kStatusOk});
+    if (block.size() == kBlock) {
+      live.push(block);
+      block.clear();
     }
   }
-  result.extension = summarize(Movement::kExtension, std::move(extensions), body_mass_kg);
-  result.flexion = summarize(Movement::kFlexion, std::move(flexions), body_mass_kg);
-  if (result.extension.repetitions.empty() || result.flexion.repetitions.empty()) {
-    result.warnings.emplace_back("no complete extension/flexion repetitions found");
-  } else if (result.extension.peak_torque > 0.0) {
-    result.hq_ratio = result.flexion.peak_torque / result.extension.peak_torque;
-  }
-  return result;
+  live.push(block);
+  live.finish();
+  return live.result();
 }
 
 SessionAnalysis analyze_session(const acquisition::Session& session,
                                 const AnalysisSettings& settings) {
   SessionAnalysis out;
   out.settings = settings;
+  const double rate = session.info.device.sample_rate_hz;
+  // Passive gravity trials first: their limb moment serves every set of the same side.
+  std::map<drivers::Side, double> trial_moment;
   for (const auto& set : session.sets) {
-    out.sets.push_back(analyze_set(set, settings, session.info.subject.body_mass_kg));
-  }
-  // Latest set per side and speed (a redone set replaces the earlier one).
-  std::map<double, std::map<Side, const SetAnalysis*>> by_speed;
-  for (const auto& s : out.sets) by_speed[s.velocity][s.side] = &s;
-  for (const auto& [speed, sides] : by_speed) {
-    if (sides.size() != 2) continue;
-    const SetAnalysis& left = *sides.at(Side::kLeft);
-    const SetAnalysis& right = *sides.at(Side::kRight);
-    for (const auto movement : {Movement::kExtension, Movement::kFlexion}) {
-      const auto& l = movement == Movement::kExtension ? left.extension : left.flexion;
-      const auto& r = movement == Movement::kExtension ? right.extension : right.flexion;
-      if (l.best_repetition < 0 || r.best_repetition < 0) continue;
-      BilateralComparison c;
-      c.velocity = speed;
-      c.muscle_group = l.muscle_group;
-      c.left_peak_torque = l.peak_torque;
-      c.right_peak_torque = r.peak_torque;
-      const double stronger = std::max(l.peak_torque, r.peak_torque);
-      const double weaker = std::min(l.peak_torque, r.peak_torque);
-      c.weaker_side = l.peak_torque <= r.peak_torque ? Side::kLeft : Side::kRight;
-      c.deficit_percent = stronger > 0.0 ? 100.0 * (stronger - weaker) / stronger : 0.0;
-      out.bilateral.push_back(c);
+    if (set.info.kind != acquisition::kSetKindGravity) continue;
+    const auto& sig = set.signals;
+    const auto n = static_cast<Eigen::Index>(sig.size());
+    GravityTrial trial;
+    trial.set_index = set.info.index;
+    trial.side = set.info.setpoint.side;
+    if (set.info.setpoint.joint == drivers::Joint::kKnee) {
+      trial.estimate =
+          estimate_limb_moment_from_trial(Eigen::Map<const Eigen::ArrayXd>(sig.torque.data(), n),
+                                          Eigen::Map<const Eigen::ArrayXd>(sig.angle.data(), n));
+    } else {
+      trial.estimate.reason = "the limb-weight model T_g·cos θ is for the knee";
     }
+    if (trial.estimate.mode == GravityMode::kFromTrial) {
+      trial_moment[trial.side] = trial.estimate.limb_moment;
+    }
+    out.gravity_trials.push_back(trial);
   }
+  for (const auto& set : session.sets) {
+    if (set.info.kind == acquisition::kSetKindGravity) continue;
+    const auto trial = trial_moment.find(set.info.setpoint.side);
+    const bool use_trial = settings.gravity.mode == GravityMode::kFromRest &&
+                           trial != trial_moment.end() &&
+                           set.info.setpoint.joint == drivers::Joint::kKnee;
+    AnalysisSettings set_settings = settings;
+    if (use_trial) {
+      set_settings.gravity.mode = GravityMode::kGiven;
+      set_settings.gravity.limb_moment = trial->second;
+    }
+    auto a = analyze_set(set, set_settings, session.info.subject.body_mass_kg, rate);
+    a.kind = set.info.kind;
+    if (use_trial) a.gravity.mode = GravityMode::kFromTrial;
+    out.sets.push_back(std::move(a));
+  }
+  compare_sets(out);
   return out;
 }
 

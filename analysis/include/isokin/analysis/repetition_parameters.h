@@ -1,35 +1,94 @@
 #pragma once
-// Parameters of one movement phase, computed from filtered signals. Torque is taken in the
-// direction of the movement ("directed"): +torque for extension, −torque for flexion, so a
-// concentric effort gives positive peak torque and positive work.
+// Parameters of one movement phase. The muscle group comes from the direction of the torque
+// (extensor moment = extensors, e.g. quadriceps), the contraction type from torque direction vs
+// movement direction (same = concentric, opposite = eccentric). Torque is "directed" along the
+// muscle moment, so every effort gives a positive peak torque; work is positive for both
+// concentric (done by the muscles) and eccentric (absorbed by them) efforts.
 
 #include <Eigen/Core>
+#include <cstdint>
+#include <string_view>
+#include <vector>
 
+#include "isokin/analysis/analysis_settings.h"
 #include "isokin/analysis/repetition_segmenter.h"
 
 namespace isokin::analysis {
 
+enum class MuscleGroup { kExtensors, kFlexors };
+using drivers::Contraction;  // kConcentric, kEccentric (kIsometric: not from moving phases)
+
+std::string_view to_string(MuscleGroup group);  // "extensors", "flexors"
+// Joint-aware name: knee → "quadriceps"/"hamstrings"; trunk → "trunk extensors"/"trunk flexors".
+std::string_view muscle_group_name(drivers::Joint joint, MuscleGroup group);
+
+// Bits of PhaseResult::flags: why a phase's numbers deserve caution (docs/analysis.md).
+enum PhaseFlag : std::uint32_t {
+  kPhaseOk = 0,
+  kPhaseNonFinite = 1u << 0,      // NaN/Inf in the window: numbers are NaN, never guessed
+  kPhaseTorqueClipped = 1u << 1,  // torque at the sensor limit (status bit or flat top)
+  kPhaseGap = 1u << 2,            // samples lost or time jumps inside the phase
+  kPhaseNoIsokinetic = 1u << 3,   // the set velocity was never reached
+  kPhaseFlatTorque = 1u << 4,     // torque did not vary: no effort or a dead sensor
+  kPhaseTruncated = 1u << 5,      // the recording ended or started inside the filter margin
+};
+
+// A phase whose directed torque varies less than this (N·m) shows no effort or a dead sensor.
+inline constexpr double kFlatTorqueRange = 2.0;
+
 struct PhaseSignals {
-  Eigen::Ref<const Eigen::ArrayXd> time;      // s
-  Eigen::Ref<const Eigen::ArrayXd> torque;    // N·m
-  Eigen::Ref<const Eigen::ArrayXd> angle;     // °
-  Eigen::Ref<const Eigen::ArrayXd> velocity;  // °/s
+  Eigen::Ref<const Eigen::ArrayXd> time;               // s
+  Eigen::Ref<const Eigen::ArrayXd> torque;             // N·m, filtered, gravity-corrected
+  Eigen::Ref<const Eigen::ArrayXd> angle;              // °, as recorded
+  Eigen::Ref<const Eigen::ArrayXd> velocity;           // °/s, as recorded (phase limits)
+  Eigen::Ref<const Eigen::ArrayXd> filtered_velocity;  // °/s (isokinetic window)
+};
+
+// The part of a phase within tolerance of the set velocity (docs/analysis.md, "windowing").
+struct IsokineticResult {
+  bool reached = false;
+  double target_velocity = 0.0;    // °/s, magnitude
+  double start_time = 0.0;         // s, first isokinetic sample
+  double end_time = 0.0;           // s, last isokinetic sample
+  double acceleration_time = 0.0;  // s from movement start to start_time
+  double deceleration_time = 0.0;  // s from end_time to movement end
+  double overshoot_time = 0.0;     // s with |v| above the tolerance band (excluded)
+  double max_velocity = 0.0;       // °/s, highest |v| in the phase
+  double peak_torque = 0.0;        // N·m, directed, isokinetic samples only
+  double angle_at_peak = 0.0;      // °
+  double time_to_peak = 0.0;       // s from the movement start
+  double work = 0.0;               // J over the isokinetic samples
+  double mean_power = 0.0;         // W = work / isokinetic duration
+  double range_of_motion = 0.0;    // °, max − min angle of the isokinetic samples
 };
 
 struct PhaseResult {
   drivers::Movement movement = drivers::Movement::kExtension;
-  int repetition = 0;
-  double start_time = 0.0;       // s
-  double end_time = 0.0;         // s
+  int repetition = 0;  // 0-based count of this movement within the set
+  MuscleGroup muscle = MuscleGroup::kExtensors;
+  Contraction contraction = Contraction::kConcentric;
+  double start_time = 0.0;  // s, velocity zero crossing
+  double end_time = 0.0;    // s
+  // Full range of the movement (acceleration and deceleration included):
   double peak_torque = 0.0;      // N·m, directed
   double angle_at_peak = 0.0;    // °
   double time_to_peak = 0.0;     // s from start_time
-  double work = 0.0;             // J = −∫ torque dθ (θ in rad)
+  double work = 0.0;             // J, |∫ τ dθ| signed +: θ in rad, trapezoid
   double range_of_motion = 0.0;  // °
   double mean_power = 0.0;       // W = work / duration
+  // Directed torque at AnalysisSettings::torque_angles (linear interpolation); NaN when the
+  // phase does not reach an angle.
+  std::vector<double> torque_at_angles;
+  // Directed torque on a grid of AnalysisSettings::angle_curve_step degrees from
+  // curve_start_angle upward (angle-specific ratios).
+  double curve_start_angle = 0.0;
+  std::vector<double> torque_curve;
+  IsokineticResult isokinetic;
+  double gravity_moment = 0.0;  // N·m added back (T_g); 0 when the correction is off
+  std::uint32_t flags = kPhaseOk;
 };
 
-// Sign that turns torque into directed torque for a movement.
+// Sign that turns torque into directed torque for a movement (concentric assumption).
 double direction_sign(drivers::Movement movement);
 
 // Peak of the directed torque over [begin, end): its index.
@@ -41,11 +100,23 @@ Eigen::Index peak_torque_index(const Eigen::Ref<const Eigen::ArrayXd>& torque,
 double work(const Eigen::Ref<const Eigen::ArrayXd>& torque,
             const Eigen::Ref<const Eigen::ArrayXd>& angle_deg);
 
+struct PeakFit {
+  double angle = 0.0;   // °
+  double torque = 0.0;  // N·m, directed
+};
+// Peak torque and its angle, robust to noise on flat-topped curves: vertex of a parabola fitted
+// to the top 3 % of the curve; the peak sample when the fit is not concave, has fewer than 5
+// samples or its vertex lies outside them.
+PeakFit fit_peak(const Eigen::Ref<const Eigen::ArrayXd>& directed_torque,
+                 const Eigen::Ref<const Eigen::ArrayXd>& angle, Eigen::Index peak);
+
 // Angle of peak torque, robust to noise on flat-topped curves (vertex of a parabola fitted to the
 // top 3 % of the curve); falls back to the angle of the peak sample.
 double angle_of_peak(const Eigen::Ref<const Eigen::ArrayXd>& directed_torque,
                      const Eigen::Ref<const Eigen::ArrayXd>& angle, Eigen::Index peak);
 
-PhaseResult analyze_phase(const PhaseSignals& signals, const MovementPhase& phase);
+// Analyses one phase of already filtered, gravity-corrected signals.
+PhaseResult analyze_phase(const PhaseSignals& signals, const MovementPhase& phase,
+                          const AnalysisSettings& settings = {}, double target_velocity = 0.0);
 
 }  // namespace isokin::analysis

@@ -1,0 +1,80 @@
+#pragma once
+// Incremental analysis of one set: consumes samples as they arrive and publishes each movement
+// phase's results as soon as they are final. The offline analysis (analyze_set) runs this very
+// class over the recorded samples, so live and offline results are bit-identical.
+//
+// Why a phase is published a little after it ends: its numbers come from zero-phase filtering of
+// the window [begin − margin, end + margin] (margin_seconds()), so they are final once the margin
+// after the phase has arrived, or at finish().
+//
+// Gravity: analyze_session uses a session's passive gravity trial (set kind "gravity") for the
+// later sets of the same side. To get the same numbers live, pass
+// settings.gravity = {GravityMode::kGiven, estimate_limb_moment_from_trial(...).limb_moment}
+// (gravity_correction.h) once the trial is recorded. Not thread-safe: one thread pushes.
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "isokin/acquisition/session.h"
+#include "isokin/analysis/analysis_settings.h"
+#include "isokin/analysis/low_pass_filter.h"
+#include "isokin/analysis/repetition_parameters.h"
+#include "isokin/analysis/repetition_segmenter.h"
+#include "isokin/analysis/set_analysis.h"
+#include "isokin/drivers/sample.h"
+
+namespace isokin::analysis {
+
+class LiveAnalyser {
+ public:
+  // Called on the thread that calls push()/finish(); must not throw.
+  using PhaseCallback = std::function<void(const PhaseResult&)>;
+
+  // sample_rate_hz: the device's nominal rate (DeviceDescription::sample_rate_hz). Throws
+  // std::invalid_argument naming the bad value (rate ≤ 0, filter cut-off above Nyquist, ...).
+  LiveAnalyser(const acquisition::SetInfo& set, double sample_rate_hz,
+               AnalysisSettings settings = {}, PhaseCallback on_phase = {},
+               double body_mass_kg = 0.0);
+
+  // Real-time path: never throws, amortised O(samples). Samples must be in time order.
+  void push(std::span<const drivers::Sample> samples) noexcept;
+  // End of set: publishes the phases still waiting for their margin. Further push() is ignored.
+  void finish() noexcept;
+
+  [[nodiscard]] bool finished() const { return finished_; }
+  [[nodiscard]] std::size_t sample_count() const { return time_.size(); }
+  // Phases published so far, in order of their end.
+  [[nodiscard]] const std::vector<PhaseResult>& phases() const { return published_; }
+  [[nodiscard]] const GravityEstimate& gravity() const { return gravity_; }
+  // Delay between a phase's end and its publication.
+  [[nodiscard]] double margin_seconds() const;
+  // Set summary over the phases published so far (final after finish()).
+  [[nodiscard]] SetAnalysis result() const;
+
+ private:
+  void decide_gravity(std::int64_t rest_end);
+  void publish_ready(bool at_end);
+  void publish(const MovementPhase& phase);
+
+  acquisition::SetInfo set_;
+  double sample_rate_hz_;
+  AnalysisSettings settings_;
+  PhaseCallback on_phase_;
+  double body_mass_kg_;
+  ButterworthLowPass filter_;
+  std::int64_t margin_samples_ = 0;
+  bool finished_ = false;
+  bool gravity_decided_ = false;
+  GravityEstimate gravity_;
+  PhaseDetector detector_;
+  std::vector<double> time_, torque_, angle_, velocity_;
+  std::vector<std::uint32_t> status_;   // device status, plus kTimeGap for irregular steps
+  std::vector<MovementPhase> pending_;  // found, waiting for their margin
+  std::vector<PhaseResult> published_;
+  std::vector<std::string> warnings_;
+};
+
+}  // namespace isokin::analysis

@@ -1,0 +1,189 @@
+#include "isokin/analysis/live_analyser.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "isokin/analysis/gravity_correction.h"
+#include "isokin/analysis/set_summary.h"
+
+namespace isokin::analysis {
+namespace {
+
+// Internal status bit: the time step before this sample is irregular (gap or backwards).
+constexpr std::uint32_t kTimeGap = 1u << 31;
+// A step longer than this many nominal periods is a gap.
+constexpr double kGapFactor = 1.5;
+// Cut-offs at or above this fraction of the rate are lowered to rate / 4 (with a warning).
+constexpr double kMaxCutoffFraction = 0.4;
+
+double checked_rate(double rate) {
+  if (!(rate > 0.0) || !std::isfinite(rate)) {
+    throw std::invalid_argument("sample rate must be positive, got " + std::to_string(rate));
+  }
+  return rate;
+}
+
+double usable_cutoff(const AnalysisSettings& s, double rate) {
+  return s.filter_cutoff_hz >= kMaxCutoffFraction * rate ? rate / 4.0 : s.filter_cutoff_hz;
+}
+
+double target_velocity(const drivers::MotionSetpoint& sp, drivers::Movement movement) {
+  return movement == drivers::Movement::kExtension ? sp.extension_velocity : sp.flexion_velocity;
+}
+
+Eigen::Map<const Eigen::ArrayXd> column(const std::vector<double>& v, std::int64_t lo,
+                                        std::int64_t hi) {
+  return {v.data() + lo, static_cast<Eigen::Index>(hi - lo)};
+}
+
+}  // namespace
+
+LiveAnalyser::LiveAnalyser(const acquisition::SetInfo& set, double sample_rate_hz,
+                           AnalysisSettings settings, PhaseCallback on_phase, double body_mass_kg)
+    : set_(set),
+      sample_rate_hz_(checked_rate(sample_rate_hz)),
+      settings_(std::move(settings)),
+      on_phase_(std::move(on_phase)),
+      body_mass_kg_(body_mass_kg),
+      filter_(settings_.filter_order, usable_cutoff(settings_, sample_rate_hz_), sample_rate_hz_),
+      detector_(settings_.segmentation) {
+  if (filter_.cutoff_hz() != settings_.filter_cutoff_hz) {
+    warnings_.push_back(fmt::format(
+        "filter cut-off lowered from {:g} Hz to {:g} Hz (sample rate {:g} Hz: the cut-off must "
+        "stay below {:g} × the rate)",
+        settings_.filter_cutoff_hz, filter_.cutoff_hz(), sample_rate_hz_, kMaxCutoffFraction));
+  }
+  margin_samples_ = static_cast<std::int64_t>(
+      std::ceil(settings_.filter_margin_periods * sample_rate_hz_ / filter_.cutoff_hz()));
+  if (set_.setpoint.joint != drivers::Joint::kKnee && settings_.gravity.mode != GravityMode::kOff) {
+    // T_g·cos θ assumes θ = 0 is horizontal (seated knee); the trunk's 0 is upright.
+    gravity_.reason = "the limb-weight model T_g·cos θ is for the knee; off for this joint";
+    gravity_decided_ = true;
+  } else if (settings_.gravity.mode == GravityMode::kGiven) {
+    gravity_.mode = GravityMode::kGiven;
+    gravity_.limb_moment = settings_.gravity.limb_moment;
+    gravity_decided_ = true;
+  } else if (settings_.gravity.mode == GravityMode::kOff) {
+    gravity_.reason = "off by setting";
+    gravity_decided_ = true;
+  }
+  // Pre-size for a typical set (a minute) so the real-time path rarely reallocates.
+  const auto expected = static_cast<std::size_t>(60.0 * sample_rate_hz_);
+  for (auto* v : {&time_, &torque_, &angle_, &velocity_}) v->reserve(expected);
+  status_.reserve(expected);
+}
+
+double LiveAnalyser::margin_seconds() const {
+  return static_cast<double>(margin_samples_ + 1) / sample_rate_hz_;
+}
+
+void LiveAnalyser::push(std::span<const drivers::Sample> samples) noexcept {
+  if (finished_) return;
+  const double max_step = kGapFactor / sample_rate_hz_;
+  for (const auto& s : samples) {
+    const auto i = static_cast<std::int64_t>(time_.size());
+    std::uint32_t status = s.status;
+    if (i > 0) {
+      const double step = s.time - time_.back();
+      if (!(step > 0.0 && step <= max_step)) status |= kTimeGap;
+    }
+    time_.push_back(s.time);
+    torque_.push_back(s.torque);
+    angle_.push_back(s.angle);
+    velocity_.push_back(s.velocity);
+    status_.push_back(status);
+    MovementPhase phase;
+    if (detector_.step(i, s.velocity, s.angle, phase)) {
+      if (!gravity_decided_) decide_gravity(phase.begin);
+      pending_.push_back(phase);
+    }
+  }
+  publish_ready(false);
+}
+
+void LiveAnalyser::finish() noexcept {
+  if (finished_) return;
+  MovementPhase phase;
+  if (detector_.finish(static_cast<Eigen::Index>(time_.size()), phase)) {
+    if (!gravity_decided_) decide_gravity(phase.begin);
+    pending_.push_back(phase);
+  }
+  if (!gravity_decided_) decide_gravity(static_cast<std::int64_t>(time_.size()));
+  publish_ready(true);
+  finished_ = true;
+}
+
+void LiveAnalyser::decide_gravity(std::int64_t rest_end) {
+  gravity_decided_ = true;
+  gravity_ =
+      estimate_limb_moment(column(torque_, 0, rest_end), column(angle_, 0, rest_end),
+                           column(velocity_, 0, rest_end), settings_.gravity, sample_rate_hz_);
+}
+
+void LiveAnalyser::publish_ready(bool at_end) {
+  const auto n = static_cast<std::int64_t>(time_.size());
+  std::size_t done = 0;
+  while (done < pending_.size() && (at_end || pending_[done].end + 1 + margin_samples_ <= n)) {
+    publish(pending_[done]);
+    ++done;
+  }
+  pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(done));
+}
+
+void LiveAnalyser::publish(const MovementPhase& phase) {
+  // The window this phase's numbers depend on, and nothing else: live and offline agree.
+  const auto n = static_cast<std::int64_t>(time_.size());
+  const std::int64_t lo = std::max<std::int64_t>(0, phase.begin - 1 - margin_samples_);
+  const std::int64_t hi = std::min<std::int64_t>(n, phase.end + 1 + margin_samples_);
+  const auto time = column(time_, lo, hi);
+  const auto angle = column(angle_, lo, hi);
+  const auto velocity = column(velocity_, lo, hi);
+  Eigen::ArrayXd torque = column(torque_, lo, hi);
+  const bool finite =
+      time.allFinite() && angle.allFinite() && velocity.allFinite() && torque.allFinite();
+  correct_for_gravity(torque, angle, gravity_.limb_moment);
+  const Eigen::ArrayXd filtered_torque = filter_.filtfilt(torque);
+  const Eigen::ArrayXd filtered_velocity = filter_.filtfilt(velocity);
+  const PhaseSignals signals{time, filtered_torque, angle, velocity, filtered_velocity};
+  MovementPhase local = phase;
+  local.begin -= lo;
+  local.end -= lo;
+  PhaseResult r =
+      analyze_phase(signals, local, settings_, target_velocity(set_.setpoint, phase.movement));
+  r.gravity_moment = gravity_.limb_moment;
+  for (std::int64_t i = phase.begin; i < phase.end; ++i) {
+    const std::uint32_t s = status_[static_cast<std::size_t>(i)];
+    if ((s & drivers::kStatusTorqueClipped) != 0) r.flags |= kPhaseTorqueClipped;
+    if ((s & (drivers::kStatusGapBefore | drivers::kStatusCorrupt | kTimeGap)) != 0) {
+      r.flags |= kPhaseGap;
+    }
+  }
+  if (phase.end == n) r.flags |= kPhaseTruncated;
+  if (!finite) {
+    r.flags |= kPhaseNonFinite;
+    r.peak_torque = r.angle_at_peak = r.time_to_peak = r.work = r.mean_power = kNotAvailable;
+    r.range_of_motion = kNotAvailable;
+  }
+  published_.push_back(std::move(r));
+  if (on_phase_) on_phase_(published_.back());
+}
+
+SetAnalysis LiveAnalyser::result() const {
+  SetAnalysis a;
+  a.set_index = set_.index;
+  a.side = set_.setpoint.side;
+  a.joint = set_.setpoint.joint;
+  a.mode = set_.setpoint.mode;
+  a.velocity = set_.setpoint.extension_velocity;
+  a.flexion_velocity = set_.setpoint.flexion_velocity;
+  a.gravity = gravity_;
+  a.warnings = warnings_;
+  if (time_.size() < 3) a.warnings.emplace_back("set has fewer than 3 samples");
+  summarize_set(a, published_, body_mass_kg_);
+  return a;
+}
+
+}  // namespace isokin::analysis

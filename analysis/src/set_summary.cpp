@@ -1,0 +1,117 @@
+#include "isokin/analysis/set_summary.h"
+
+#include <cmath>
+#include <string>
+
+#include "isokin/analysis/fatigue.h"
+
+namespace isokin::analysis {
+namespace {
+
+bool usable(const PhaseResult& r) {
+  return (r.flags & kPhaseNonFinite) == 0;
+}
+
+std::string describe_flags(const PhaseResult& r) {
+  std::string text;
+  auto add = [&](std::uint32_t bit, const char* what) {
+    if ((r.flags & bit) == 0) return;
+    if (!text.empty()) text += "; ";
+    text += what;
+  };
+  add(kPhaseNonFinite, "NaN or infinite values in its signals, its numbers are NaN");
+  add(kPhaseTorqueClipped, "torque clipped at the sensor limit, peak torque is a lower bound");
+  add(kPhaseGap, "samples missing or time steps irregular inside it");
+  add(kPhaseNoIsokinetic, "the set velocity was never reached, no isokinetic values");
+  add(kPhaseFlatTorque, "torque flat (no effort or a dead sensor)");
+  add(kPhaseTruncated, "the recording ends inside it");
+  return text;
+}
+
+}  // namespace
+
+MovementSummary summarize_movement(drivers::Movement movement, drivers::Joint joint,
+                                   std::vector<PhaseResult> reps, double body_mass) {
+  MovementSummary m;
+  m.movement = movement;
+  // Concentric naming until a repetition says otherwise.
+  m.muscle =
+      movement == drivers::Movement::kExtension ? MuscleGroup::kExtensors : MuscleGroup::kFlexors;
+  m.repetitions = std::move(reps);
+  std::vector<PhaseResult> valid;
+  double sum_power = 0.0;
+  for (std::size_t i = 0; i < m.repetitions.size(); ++i) {
+    const auto& r = m.repetitions[i];
+    if (!usable(r)) continue;
+    valid.push_back(r);
+    m.total_work += r.work;
+    sum_power += r.mean_power;
+    if (m.best_repetition < 0 || r.peak_torque > m.peak_torque) {
+      m.best_repetition = static_cast<int>(i);
+      m.peak_torque = r.peak_torque;
+      m.angle_at_peak = r.angle_at_peak;
+      m.muscle = r.muscle;
+      m.contraction = r.contraction;
+    }
+    if (r.isokinetic.reached && !(r.isokinetic.peak_torque <= m.isokinetic_peak_torque)) {
+      m.isokinetic_peak_torque = r.isokinetic.peak_torque;
+    }
+  }
+  m.muscle_group = std::string(muscle_group_name(joint, m.muscle));
+  if (body_mass > 0.0) m.peak_torque_per_body_mass = m.peak_torque / body_mass;
+  const auto n = static_cast<double>(valid.size());
+  if (!valid.empty()) {
+    double sum = 0.0;
+    for (const auto& r : valid) sum += r.peak_torque;
+    m.mean_peak_torque = sum / n;
+    m.mean_power = sum_power / n;
+  }
+  if (valid.size() >= 2) {
+    double ss = 0.0;
+    for (const auto& r : valid)
+      ss += (r.peak_torque - m.mean_peak_torque) * (r.peak_torque - m.mean_peak_torque);
+    m.coefficient_of_variation = 100.0 * std::sqrt(ss / (n - 1.0)) / m.mean_peak_torque;
+  }
+  m.fatigue = fatigue_indices(valid);
+  return m;
+}
+
+void summarize_set(SetAnalysis& set, const std::vector<PhaseResult>& phases, double body_mass) {
+  std::vector<PhaseResult> extensions;
+  std::vector<PhaseResult> flexions;
+  for (const auto& p : phases) {
+    (p.movement == drivers::Movement::kExtension ? extensions : flexions).push_back(p);
+    if (p.flags != kPhaseOk) {
+      set.warnings.push_back(std::string(drivers::to_string(p.movement)) + " " +
+                             std::to_string(p.repetition + 1) + ": " + describe_flags(p));
+    }
+  }
+  set.extension = summarize_movement(drivers::Movement::kExtension, set.joint,
+                                     std::move(extensions), body_mass);
+  set.flexion =
+      summarize_movement(drivers::Movement::kFlexion, set.joint, std::move(flexions), body_mass);
+  const auto& e = set.extension;
+  const auto& f = set.flexion;
+  if (e.best_repetition < 0 || f.best_repetition < 0) {
+    set.warnings.emplace_back("no complete extension/flexion repetitions found");
+    return;
+  }
+  for (const auto* m : {&e, &f}) {
+    if (m->repetitions.size() == 1) {
+      set.warnings.push_back("only one " + std::string(drivers::to_string(m->movement)) +
+                             ": no coefficient of variation or fatigue indices");
+    }
+  }
+  const bool both_concentric =
+      e.muscle == MuscleGroup::kExtensors && f.muscle == MuscleGroup::kFlexors &&
+      e.contraction == Contraction::kConcentric && f.contraction == Contraction::kConcentric;
+  if (!both_concentric || !(e.peak_torque > 0.0)) return;
+  set.hq_ratio = f.peak_torque / e.peak_torque;
+  const std::size_t pairs = std::min(e.repetitions.size(), f.repetitions.size());
+  for (std::size_t i = 0; i < pairs; ++i) {
+    set.hq_by_repetition.push_back(f.repetitions[i].peak_torque / e.repetitions[i].peak_torque);
+  }
+  if (pairs >= 3) set.hq_drift_slope = fit_line(set.hq_by_repetition).slope;
+}
+
+}  // namespace isokin::analysis

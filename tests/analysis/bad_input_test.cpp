@@ -1,0 +1,138 @@
+// Bad input never crashes and never gives a silent number: NaN, gaps in time, too few
+// repetitions, no isokinetic phase, flat or clipped torque, a rate below 100 Hz.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <numbers>
+
+#include "isokin/analysis/session_analysis.h"
+#include "synthetic_signals.h"
+
+namespace {
+
+using namespace isokin::analysis;
+using isokin::testing::SyntheticSet;
+
+double sine(double angle) {
+  return std::sin(std::numbers::pi * angle / 90.0);
+}
+
+SyntheticSet three_repetitions(double rate, double peak = 200.0) {
+  SyntheticSet s(rate);
+  s.rest(0.5, 90.0, [](double) { return 0.0; });
+  for (int r = 0; r < 3; ++r) {
+    s.move(90.0, 0.0, 60.0, 600.0, [peak](double a) { return peak * sine(a); });
+    s.move(0.0, 90.0, 60.0, 600.0, [peak](double a) { return -0.5 * peak * sine(a); });
+  }
+  s.rest(0.5, 90.0, [](double) { return 0.0; });
+  return s;
+}
+
+bool has_warning(const SetAnalysis& a, const std::string& text) {
+  for (const auto& w : a.warnings) {
+    if (w.find(text) != std::string::npos) return true;
+  }
+  return false;
+}
+
+// Index of the sample closest to time t.
+std::size_t at(const isokin::acquisition::SetSignals& s, double t) {
+  std::size_t i = 0;
+  while (i + 1 < s.size() && s.time[i] < t) ++i;
+  return i;
+}
+
+TEST(BadInput, NaNTorqueMarksItsPhaseAndLeavesTheOthersIntact) {
+  auto s = three_repetitions(1000.0);
+  // Middle of the second extension: 0.5 s rest + 3.2 s per repetition + 0.8 s.
+  s.signals().torque[at(s.signals(), 0.5 + 3.2 + 0.8)] = std::nan("");
+  const auto a = analyze_set(s.set(60, 60), {}, 0.0, 1000.0);
+  ASSERT_EQ(a.extension.repetitions.size(), 3U);
+  const auto& bad = a.extension.repetitions[1];
+  EXPECT_NE(bad.flags & kPhaseNonFinite, 0U);
+  EXPECT_TRUE(std::isnan(bad.peak_torque));
+  EXPECT_TRUE(std::isnan(bad.work));
+  EXPECT_TRUE(has_warning(a, "extension 2: NaN"));
+  EXPECT_EQ(a.extension.repetitions[0].flags, kPhaseOk);
+  EXPECT_NEAR(a.extension.peak_torque, 200.0, 0.2);
+  EXPECT_NE(a.extension.best_repetition, 1);
+  EXPECT_NEAR(a.extension.total_work, 400.0, 0.4);  // two usable repetitions of 200 J
+}
+
+TEST(BadInput, GapInTimeIsFlagged) {
+  auto s = three_repetitions(1000.0);
+  auto& sig = s.signals();
+  const auto i = at(sig, 0.5 + 1.6 + 0.8);                           // middle of the first flexion
+  for (std::size_t k = i; k < sig.size(); ++k) sig.time[k] += 0.05;  // 50 samples lost
+  const auto a = analyze_set(s.set(60, 60), {}, 0.0, 1000.0);
+  ASSERT_EQ(a.flexion.repetitions.size(), 3U);
+  EXPECT_NE(a.flexion.repetitions[0].flags & kPhaseGap, 0U);
+  EXPECT_EQ(a.flexion.repetitions[1].flags & kPhaseGap, 0U);
+  EXPECT_TRUE(has_warning(a, "flexion 1: samples missing"));
+}
+
+TEST(BadInput, ClippedTorqueStatusIsFlagged) {
+  auto s = three_repetitions(1000.0);
+  s.signals().status[at(s.signals(), 0.5 + 0.8)] |= isokin::drivers::kStatusTorqueClipped;
+  const auto a = analyze_set(s.set(60, 60), {}, 0.0, 1000.0);
+  EXPECT_NE(a.extension.repetitions[0].flags & kPhaseTorqueClipped, 0U);
+  EXPECT_TRUE(has_warning(a, "extension 1: torque clipped"));
+}
+
+TEST(BadInput, FlatTorqueIsFlaggedNotReportedAsAnEffort) {
+  const auto s = three_repetitions(1000.0, 0.0);
+  const auto a = analyze_set(s.set(60, 60), {}, 0.0, 1000.0);
+  ASSERT_EQ(a.extension.repetitions.size(), 3U);
+  for (const auto& r : a.extension.repetitions) EXPECT_NE(r.flags & kPhaseFlatTorque, 0U);
+  EXPECT_TRUE(has_warning(a, "torque flat"));
+}
+
+TEST(BadInput, SetVelocityNeverReachedGivesNoIsokineticValues) {
+  const auto s = three_repetitions(1000.0);
+  const auto a = analyze_set(s.set(300.0, 300.0), {}, 0.0, 1000.0);  // moved at 60 °/s
+  const auto& r = a.extension.repetitions.at(0);
+  EXPECT_FALSE(r.isokinetic.reached);
+  EXPECT_NE(r.flags & kPhaseNoIsokinetic, 0U);
+  EXPECT_TRUE(std::isnan(r.isokinetic.peak_torque));
+  EXPECT_TRUE(std::isnan(r.isokinetic.work));
+  EXPECT_TRUE(has_warning(a, "never reached"));
+  EXPECT_NEAR(r.peak_torque, 200.0, 0.2);  // the full-range values remain
+}
+
+TEST(BadInput, TooFewRepetitionsGiveNoFatigueIndices) {
+  SyntheticSet s(1000.0);
+  s.rest(0.5, 90.0, [](double) { return 0.0; });
+  s.move(90.0, 0.0, 60.0, 600.0, [](double a) { return 150.0 * sine(a); });
+  s.rest(0.5, 0.0, [](double) { return 0.0; });
+  const auto a = analyze_set(s.set(60, 60), {}, 0.0, 1000.0);
+  EXPECT_EQ(a.extension.repetitions.size(), 1U);
+  EXPECT_TRUE(std::isnan(a.extension.fatigue.work_fatigue));
+  EXPECT_TRUE(std::isnan(a.extension.coefficient_of_variation));
+  EXPECT_TRUE(has_warning(a, "no complete extension/flexion repetitions found"));
+  EXPECT_EQ(a.hq_ratio, 0.0);
+}
+
+TEST(BadInput, AllNaNAndEmptySetsGiveWarnings) {
+  isokin::acquisition::RecordedSet nan_set;
+  for (int i = 0; i < 1000; ++i) {
+    nan_set.signals.append({i / 1000.0, std::nan(""), std::nan(""), std::nan(""), 0});
+  }
+  const auto a = analyze_set(nan_set, {});
+  EXPECT_EQ(a.extension.best_repetition, -1);
+  EXPECT_FALSE(a.warnings.empty());
+  isokin::acquisition::RecordedSet two;
+  two.signals.append({0.0, 1.0, 2.0, 3.0, 0});
+  two.signals.append({0.0, 1.0, 2.0, 3.0, 0});  // zero duration: no rate
+  EXPECT_TRUE(has_warning(analyze_set(two, {}), "fewer than 3 samples"));
+}
+
+TEST(BadInput, LowRateLowersTheCutOffWithAWarning) {
+  // 40 Hz, like the Biodex analog recording: the default 20 Hz cut-off is at Nyquist.
+  const auto s = three_repetitions(40.0);
+  const auto a = analyze_set(s.set(60, 60), {}, 0.0, 40.0);
+  EXPECT_TRUE(has_warning(a, "filter cut-off lowered"));
+  ASSERT_EQ(a.extension.repetitions.size(), 3U);
+  EXPECT_NEAR(a.extension.peak_torque, 200.0, 200.0 * 0.01);
+}
+
+}  // namespace

@@ -3,7 +3,9 @@
 #include <benchmark/benchmark.h>
 
 #include <numeric>
+#include <span>
 
+#include "isokin/analysis/live_analyser.h"
 #include "isokin/analysis/session_analysis.h"
 #include "isokin/drivers/simulated_dynamometer.h"
 
@@ -36,6 +38,30 @@ void BM_AnalyzeSet(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * set.signals.size()));
 }
 BENCHMARK(BM_AnalyzeSet)->Arg(5)->Arg(30);
+
+// The live path as `isokin run` drives it: blocks of 64 samples (32 ms at 2 kHz) into a
+// LiveAnalyser that publishes each phase. Items = samples, so time per item is ns per sample.
+void BM_LiveAnalyserPush(benchmark::State& state) {
+  const auto set = simulated_set(static_cast<int>(state.range(0)));
+  const auto& s = set.signals;
+  std::vector<isokin::drivers::Sample> samples(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    samples[i] = {s.time[i], s.torque[i], s.angle[i], s.velocity[i], s.status[i]};
+  }
+  constexpr std::size_t kBlock = 64;
+  for (auto _ : state) {
+    std::size_t phases = 0;
+    isokin::analysis::LiveAnalyser live(set.info, 2000.0, {},
+                                        [&](const isokin::analysis::PhaseResult&) { ++phases; });
+    for (std::size_t i = 0; i < samples.size(); i += kBlock) {
+      live.push(std::span(samples).subspan(i, std::min(kBlock, samples.size() - i)));
+    }
+    live.finish();
+    benchmark::DoNotOptimize(phases);
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * s.size()));
+}
+BENCHMARK(BM_LiveAnalyserPush)->Arg(5)->Arg(30);
 
 void BM_StreamingReadFloor(benchmark::State& state) {
   const auto set = simulated_set(static_cast<int>(state.range(0)));

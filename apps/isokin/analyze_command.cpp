@@ -1,23 +1,121 @@
+#include <fmt/format.h>
+
 #include <nlohmann/json.hpp>
 #include <ostream>
 
+#include "analysis_cli.h"
 #include "commands.h"
 #include "isokin/acquisition/session_file.h"
+#include "result_csv.h"
 
 namespace isokin::cli {
+namespace {
 
-int run_analyze(const std::filesystem::path& file, bool json, std::ostream& out) {
-  const auto session = acquisition::read_session(file);
-  const auto analysis = analysis::analyze_session(session);
-  if (json) {
+analysis::AnalysisSettings settings_from(const AnalyzeOptions& o) {
+  analysis::AnalysisSettings s;
+  if (o.no_gravity && o.gravity_moment) {
+    throw std::runtime_error("analyze: --no-gravity and --gravity-moment exclude each other");
+  }
+  if (o.no_gravity) s.gravity.mode = analysis::GravityMode::kOff;
+  if (o.gravity_moment) {
+    if (!(*o.gravity_moment >= 0.0)) {
+      throw std::runtime_error("analyze: --gravity-moment must be ≥ 0 N·m");
+    }
+    s.gravity.mode = analysis::GravityMode::kGiven;
+    s.gravity.limb_moment = *o.gravity_moment;
+  }
+  if (o.cutoff_hz) s.filter_cutoff_hz = *o.cutoff_hz;
+  if (o.isokinetic_tolerance_percent) {
+    s.isokinetic.tolerance_fraction = *o.isokinetic_tolerance_percent / 100.0;
+  }
+  if (!o.torque_angles.empty()) s.torque_angles = o.torque_angles;
+  return s;
+}
+
+}  // namespace
+
+int run_analyze(const AnalyzeOptions& options, std::ostream& out) {
+  const auto settings = settings_from(options);
+  const auto session = acquisition::read_session(options.file);
+  const auto analysis = analysis::analyze_session(session, settings);
+  if (!options.csv_dir.empty()) write_results_csv(session, analysis, options.csv_dir);
+  if (options.json) {
     auto doc = results_to_json(session, analysis);
-    doc["file"] = file.string();
+    doc["file"] = options.file.string();
     out << doc.dump(2) << '\n';
   } else {
-    if (!session.complete) out << file.string() << ": note: the recording was interrupted\n";
+    if (!session.complete)
+      out << options.file.string() << ": note: the recording was interrupted\n";
     print_result_table(session, analysis, out);
+    if (!options.csv_dir.empty()) out << "CSV written to " << options.csv_dir.string() << '\n';
   }
   return 0;
+}
+
+int run_analyze(const std::filesystem::path& file, bool json, std::ostream& out) {
+  AnalyzeOptions options;
+  options.file = file;
+  options.json = json;
+  return run_analyze(options, out);
+}
+
+AnalysisCommands::AnalysisCommands(CLI::App& app) {
+  auto& a = *analyze_;
+  analyze_cmd_ = app.add_subcommand("analyze", "Analyse a session file");
+  analyze_cmd_->add_option("FILE", a.file, "Session file")->required();
+  analyze_cmd_->add_flag("--json", a.json, "Write the full result as JSON (docs/results.md)");
+  analyze_cmd_->add_option("--csv", a.csv_dir,
+                           "Also write repetitions.csv, sets.csv and ratios.csv into DIR");
+  analyze_cmd_->add_option("--gravity-moment", a.gravity_moment,
+                           "Limb weight moment at full extension, N·m (default: estimated from "
+                           "the rest before each set, off when impossible)");
+  analyze_cmd_->add_flag("--no-gravity", a.no_gravity, "No gravity correction");
+  analyze_cmd_->add_option("--cutoff", a.cutoff_hz, "Low-pass cut-off, Hz (default 20)");
+  analyze_cmd_->add_option("--isokinetic-tolerance", a.isokinetic_tolerance_percent,
+                           "Isokinetic window: % of the set velocity (default 10)");
+  analyze_cmd_->add_option("--angles", a.torque_angles, "Angles for torque-at-angle, ° (30,60)")
+      ->delimiter(',');
+
+  auto& i = *import_;
+  import_cmd_ = app.add_subcommand("import", "Turn a delimited recording into a session file");
+  import_cmd_->add_option("FILE", i.file, "Delimited text file (CSV, ';', tab, whitespace)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  import_cmd_
+      ->add_option("--columns", i.columns,
+                   "time=COL,torque=COL,angle=COL,velocity=COL; COL is a 1-based number "
+                   "or a header name; time and velocity may be omitted")
+      ->required();
+  import_cmd_->add_option("--out", i.out_dir, "Directory for the session file")->required();
+  import_cmd_->add_option("--rate", i.rate_hz, "Sample rate, Hz (required without a time column)");
+  import_cmd_
+      ->add_option("--delimiter", i.delimiter,
+                   "Field separator: a character, tab or "
+                   "whitespace")
+      ->capture_default_str();
+  import_cmd_->add_option("--decimal", i.decimal, "Decimal mark, e.g. ,")->capture_default_str();
+  import_cmd_->add_option("--skip-rows", i.skip_rows, "Lines to skip before the data/header");
+  import_cmd_->add_option("--scale", i.scales,
+                          "CHANNEL=GAIN[,OFFSET]: calibrate raw values, value = GAIN·raw + OFFSET "
+                          "(repeatable)");
+  import_cmd_->add_option("--negate", i.negate,
+                          "CHANNEL: the device's sign is opposite to isokin's (repeatable), "
+                          "e.g. torque when extension torque is negative");
+  import_cmd_->add_option("--limits", i.limits,
+                          "CHANNEL=MIN,MAX: raw range of torque or angle (e.g. torque=0,1023 for "
+                          "a 10-bit ADC); samples at a limit are marked clipped (repeatable)");
+  import_cmd_->add_option("--side", i.side, "left or right")->capture_default_str();
+  import_cmd_->add_option("--joint", i.joint, "knee or trunk")->capture_default_str();
+  import_cmd_->add_option("--velocity", i.velocity,
+                          "Set velocity, °/s (default: estimated from each movement)");
+  import_cmd_->add_option("--subject", i.subject, "Pseudonymous subject id");
+  import_cmd_->add_option("--body-mass", i.body_mass_kg, "Subject body mass, kg");
+}
+
+std::optional<int> AnalysisCommands::run(std::ostream& out) const {
+  if (*analyze_cmd_) return run_analyze(*analyze_, out);
+  if (*import_cmd_) return run_import(*import_, out);
+  return std::nullopt;
 }
 
 }  // namespace isokin::cli

@@ -20,6 +20,21 @@ struct DemoOptions {
 };
 
 int run_demo(const DemoOptions& options, std::ostream& out);
+
+struct RunOptions {
+  std::string protocol;  // name (see `isokin protocols`) or path of a protocol JSON file
+  std::string device = "sim";
+  std::filesystem::path out = "session.h5";
+  std::string subject;        // pseudonymous id
+  double body_mass_kg = 0.0;  // 0 = not given
+  std::string side;           // "", "left" or "right"
+  int stream_port = 0;        // issue 6; rejected for now
+  std::uint64_t seed = 1;     // sim
+  bool fast = false;          // hidden: no real-time pacing, no rests (tests, demos)
+};
+int run_protocol(const RunOptions& options, std::ostream& out);
+int run_protocols(std::ostream& out);
+std::string utc_now();  // ISO 8601, seconds
 int run_info(const std::filesystem::path& file, std::ostream& out);
 int run_analyze(const std::filesystem::path& file, bool json, std::ostream& out);
 

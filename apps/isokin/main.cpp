@@ -3,6 +3,7 @@
 #include <exception>
 #include <iostream>
 
+#include "analysis_cli.h"
 #include "commands.h"
 #include "isokin/acquisition/session_file.h"
 #include "isokin/drivers/device.h"
@@ -23,17 +24,31 @@ int main(int argc, char** argv) {
   auto* info_cmd = app.add_subcommand("info", "Describe what is in a session file");
   info_cmd->add_option("FILE", info_file, "Session file")->required();
 
-  std::filesystem::path analyze_file;
-  bool json = false;
-  auto* analyze_cmd = app.add_subcommand("analyze", "Analyse a session file");
-  analyze_cmd->add_option("FILE", analyze_file, "Session file")->required();
-  analyze_cmd->add_flag("--json", json, "Write the full result as JSON (docs/results.md)");
+  const isokin::cli::AnalysisCommands analysis_cmds(app);  // analyze, import
+
+  isokin::cli::RunOptions run;
+  auto* run_cmd = app.add_subcommand("run", "Run a test protocol in real time and record it");
+  run_cmd->add_option("PROTOCOL", run.protocol, "Protocol name (`isokin protocols`) or JSON file")
+      ->required();
+  run_cmd->add_option("--device", run.device, "Device driver: sim or a hardware driver")
+      ->capture_default_str();
+  run_cmd->add_option("--out", run.out, "Session file to write")->capture_default_str();
+  run_cmd->add_option("--subject", run.subject, "Pseudonymous subject id");
+  run_cmd->add_option("--body-mass", run.body_mass_kg, "Subject body mass, kg");
+  run_cmd->add_option("--side", run.side, "Test only this side (left or right)");
+  run_cmd->add_option("--stream", run.stream_port, "Stream live data on PORT (not yet supported)");
+  run_cmd->add_option("--seed", run.seed, "Simulator seed")->capture_default_str();
+  run_cmd->add_flag("--fast", run.fast, "")->group("");  // hidden: tests and demos
+
+  auto* protocols_cmd = app.add_subcommand("protocols", "List the shipped and user protocols");
 
   CLI11_PARSE(app, argc, argv);
   try {
     if (*demo_cmd) return isokin::cli::run_demo(demo, std::cout);
     if (*info_cmd) return isokin::cli::run_info(info_file, std::cout);
-    if (*analyze_cmd) return isokin::cli::run_analyze(analyze_file, json, std::cout);
+    if (const auto code = analysis_cmds.run(std::cout)) return *code;
+    if (*run_cmd) return isokin::cli::run_protocol(run, std::cout);
+    if (*protocols_cmd) return isokin::cli::run_protocols(std::cout);
   } catch (const std::exception& e) {
     // Session-file and device errors already name the file or device and the problem.
     std::cerr << "isokin: " << e.what() << '\n';

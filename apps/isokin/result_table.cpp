@@ -1,12 +1,15 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 #include <algorithm>
+#include <cctype>
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
 #include <vector>
 
 #include "commands.h"
+#include "isokin/analysis/gravity_correction.h"
 
 namespace isokin::cli {
 namespace {
@@ -15,7 +18,7 @@ using analysis::MovementSummary;
 using analysis::SetAnalysis;
 using drivers::Side;
 
-constexpr int kLabelWidth = 16;
+constexpr int kLabelWidth = 24;
 constexpr int kCellWidth = 10;
 
 // Column order: by speed, right before left; a redone set replaces the earlier one.
@@ -23,7 +26,7 @@ std::vector<const SetAnalysis*> columns(const analysis::SessionAnalysis& a) {
   std::vector<const SetAnalysis*> cols;
   for (const auto& s : a.sets) {
     auto same = std::find_if(cols.begin(), cols.end(), [&](const SetAnalysis* c) {
-      return c->velocity == s.velocity && c->side == s.side;
+      return c->velocity == s.velocity && c->side == s.side && c->mode == s.mode;
     });
     if (same != cols.end()) {
       *same = &s;
@@ -42,7 +45,46 @@ std::string cell(double value, const char* format, bool present) {
   return present ? fmt::format(fmt::runtime(format), value) : std::string("-");
 }
 
-nlohmann::ordered_json phase_json(const analysis::PhaseResult& r) {
+std::vector<std::string> flag_names(std::uint32_t flags) {
+  std::vector<std::string> names;
+  const std::pair<std::uint32_t, const char*> known[] = {
+      {analysis::kPhaseNonFinite, "non_finite"},
+      {analysis::kPhaseTorqueClipped, "torque_clipped"},
+      {analysis::kPhaseGap, "gap"},
+      {analysis::kPhaseNoIsokinetic, "no_isokinetic"},
+      {analysis::kPhaseFlatTorque, "flat_torque"},
+      {analysis::kPhaseTruncated, "truncated"}};
+  for (const auto& [bit, name] : known) {
+    if ((flags & bit) != 0) names.emplace_back(name);
+  }
+  return names;
+}
+
+nlohmann::ordered_json isokinetic_json(const analysis::IsokineticResult& k) {
+  return {{"reached", k.reached},
+          {"target_velocity_deg_s", k.target_velocity},
+          {"start_time_s", k.start_time},
+          {"end_time_s", k.end_time},
+          {"acceleration_time_s", k.acceleration_time},
+          {"deceleration_time_s", k.deceleration_time},
+          {"overshoot_time_s", k.overshoot_time},
+          {"max_velocity_deg_s", k.max_velocity},
+          {"peak_torque_nm", k.peak_torque},
+          {"angle_at_peak_deg", k.angle_at_peak},
+          {"time_to_peak_s", k.time_to_peak},
+          {"work_j", k.work},
+          {"mean_power_w", k.mean_power},
+          {"range_of_motion_deg", k.range_of_motion}};
+}
+
+nlohmann::ordered_json phase_json(const analysis::PhaseResult& r,
+                                  const analysis::AnalysisSettings& settings,
+                                  drivers::Joint joint) {
+  nlohmann::ordered_json at_angles = nlohmann::ordered_json::array();
+  for (std::size_t i = 0; i < r.torque_at_angles.size() && i < settings.torque_angles.size(); ++i) {
+    at_angles.push_back(
+        {{"angle_deg", settings.torque_angles[i]}, {"torque_nm", r.torque_at_angles[i]}});
+  }
   return {{"repetition", r.repetition + 1},
           {"start_time_s", r.start_time},
           {"end_time_s", r.end_time},
@@ -51,14 +93,27 @@ nlohmann::ordered_json phase_json(const analysis::PhaseResult& r) {
           {"time_to_peak_s", r.time_to_peak},
           {"work_j", r.work},
           {"range_of_motion_deg", r.range_of_motion},
-          {"mean_power_w", r.mean_power}};
+          {"mean_power_w", r.mean_power},
+          {"muscle_group", analysis::muscle_group_name(joint, r.muscle)},
+          {"contraction", drivers::to_string(r.contraction)},
+          {"torque_at_angles", at_angles},
+          {"isokinetic", isokinetic_json(r.isokinetic)},
+          {"gravity_moment_nm", r.gravity_moment},
+          {"torque_curve",
+           {{"start_angle_deg", r.curve_start_angle},
+            {"step_deg", settings.angle_curve_step},
+            {"torque_nm", r.torque_curve}}},
+          {"flags", flag_names(r.flags)}};
 }
 
-nlohmann::ordered_json movement_json(const MovementSummary& m) {
+nlohmann::ordered_json movement_json(const MovementSummary& m,
+                                     const analysis::AnalysisSettings& settings,
+                                     drivers::Joint joint) {
   nlohmann::ordered_json reps = nlohmann::ordered_json::array();
-  for (const auto& r : m.repetitions) reps.push_back(phase_json(r));
+  for (const auto& r : m.repetitions) reps.push_back(phase_json(r, settings, joint));
   nlohmann::ordered_json j = {{"movement", drivers::to_string(m.movement)},
                               {"muscle_group", m.muscle_group},
+                              {"contraction", drivers::to_string(m.contraction)},
                               {"repetitions", reps},
                               {"total_work_j", m.total_work}};
   if (m.best_repetition >= 0) {
@@ -69,7 +124,21 @@ nlohmann::ordered_json movement_json(const MovementSummary& m) {
       j["peak_torque_per_body_mass_nm_kg"] = m.peak_torque_per_body_mass;
     }
   }
+  j["mean_peak_torque_nm"] = m.mean_peak_torque;
+  j["coefficient_of_variation_percent"] = m.coefficient_of_variation;
+  j["mean_power_w"] = m.mean_power;
+  j["isokinetic_peak_torque_nm"] = m.isokinetic_peak_torque;
+  j["fatigue"] = {
+      {"work_fatigue_percent", m.fatigue.work_fatigue},
+      {"endurance_ratio", m.fatigue.endurance_ratio},
+      {"thorstensson_index_percent", m.fatigue.thorstensson_index},
+      {"peak_torque_slope_nm_per_repetition", m.fatigue.peak_torque_slope},
+      {"peak_torque_slope_percent_per_repetition", m.fatigue.peak_torque_slope_percent}};
   return j;
+}
+
+std::string_view gravity_mode_name(analysis::GravityMode mode) {
+  return analysis::to_string(mode);
 }
 
 }  // namespace
@@ -77,7 +146,7 @@ nlohmann::ordered_json movement_json(const MovementSummary& m) {
 void print_result_table(const acquisition::Session& session,
                         const analysis::SessionAnalysis& analysis, std::ostream& out) {
   const auto cols = columns(analysis);
-  fmt::print(out, "Subject {}{}; {} sets; concentric peak torque, best repetition\n",
+  fmt::print(out, "Subject {}{}; {} sets; peak torque of the best repetition\n",
              session.info.subject.id,
              session.info.subject.body_mass_kg > 0.0
                  ? fmt::format(" ({:.1f} kg)", session.info.subject.body_mass_kg)
@@ -91,6 +160,24 @@ void print_result_table(const acquisition::Session& session,
     subheader += fmt::format("{:>{}}", drivers::to_string(c->side), kCellWidth);
   }
   fmt::print(out, "{}\n{}\n", header, subheader);
+  // A third header line when sets of different contraction modes share a speed and side.
+  const bool mixed_modes = std::any_of(cols.begin(), cols.end(), [&](const SetAnalysis* c) {
+    return c->mode != cols.front()->mode;
+  });
+  if (mixed_modes) {
+    std::string modes = fmt::format("{:<{}}", "", kLabelWidth);
+    for (const auto* c : cols) {
+      std::string m(drivers::to_string(c->mode));
+      for (const auto& [word, abbreviation] :
+           {std::pair{"concentric", "con"}, std::pair{"eccentric", "ecc"}}) {
+        for (auto at = m.find(word); at != std::string::npos; at = m.find(word)) {
+          m.replace(at, std::string_view(word).size(), abbreviation);
+        }
+      }
+      modes += fmt::format("{:>{}}", m, kCellWidth);
+    }
+    fmt::print(out, "{}\n", modes);
+  }
   auto row = [&](const std::string& label, auto value_of, const char* format, auto has_value) {
     std::string line = fmt::format("{:<{}}", label, kLabelWidth);
     for (const auto* c : cols) {
@@ -98,33 +185,107 @@ void print_result_table(const acquisition::Session& session,
     }
     fmt::print(out, "{}\n", line);
   };
+  // Rows are named after the muscle group when every column agrees it worked concentrically
+  // (e.g. "Quadriceps"); otherwise after the movement, and the JSON says who worked how.
+  const auto label = [&](bool extension, const char* unit) {
+    std::string name;
+    for (const auto* c : cols) {
+      const auto& m = extension ? c->extension : c->flexion;
+      if (m.best_repetition < 0) continue;
+      const std::string group = m.contraction == drivers::Contraction::kConcentric
+                                    ? m.muscle_group
+                                    : std::string(drivers::to_string(m.movement));
+      if (name.empty()) name = group;
+      if (name != group) name = std::string(drivers::to_string(m.movement));
+    }
+    if (name.empty()) name = extension ? "extension" : "flexion";
+    name[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(name[0])));
+    return name + " " + unit;
+  };
   const auto has_ext = [](const SetAnalysis& s) { return s.extension.best_repetition >= 0; };
   const auto has_flex = [](const SetAnalysis& s) { return s.flexion.best_repetition >= 0; };
-  const auto has_both = [&](const SetAnalysis& s) { return has_ext(s) && has_flex(s); };
+  const auto has_both = [&](const SetAnalysis& s) {
+    return has_ext(s) && has_flex(s) && s.hq_ratio > 0.0;
+  };
   row(
-      "Quadriceps N·m", [](const SetAnalysis& s) { return s.extension.peak_torque; }, "{:.1f}",
+      label(true, "N·m"), [](const SetAnalysis& s) { return s.extension.peak_torque; }, "{:.1f}",
       has_ext);
   row(
-      "Hamstrings N·m", [](const SetAnalysis& s) { return s.flexion.peak_torque; }, "{:.1f}",
+      label(false, "N·m"), [](const SetAnalysis& s) { return s.flexion.peak_torque; }, "{:.1f}",
       has_flex);
   row(
-      "Quad. angle °", [](const SetAnalysis& s) { return s.extension.angle_at_peak; }, "{:.0f}",
-      has_ext);
+      label(true, "angle °"), [](const SetAnalysis& s) { return s.extension.angle_at_peak; },
+      "{:.0f}", has_ext);
   row(
-      "Ham. angle °", [](const SetAnalysis& s) { return s.flexion.angle_at_peak; }, "{:.0f}",
-      has_flex);
+      label(false, "angle °"), [](const SetAnalysis& s) { return s.flexion.angle_at_peak; },
+      "{:.0f}", has_flex);
   row(
       "H:Q (conv.)", [](const SetAnalysis& s) { return s.hq_ratio; }, "{:.2f}", has_both);
+  row(
+      label(true, "work J"), [](const SetAnalysis& s) { return s.extension.total_work; }, "{:.0f}",
+      has_ext);
+  row(
+      label(false, "work J"), [](const SetAnalysis& s) { return s.flexion.total_work; }, "{:.0f}",
+      has_flex);
+  const auto finite = [](double v) { return std::isfinite(v); };
+  row(
+      label(true, "CV %"),
+      [](const SetAnalysis& s) { return s.extension.coefficient_of_variation; }, "{:.1f}",
+      [&](const SetAnalysis& s) { return finite(s.extension.coefficient_of_variation); });
+  row(
+      label(true, "isokinetic N·m"),
+      [](const SetAnalysis& s) { return s.extension.isokinetic_peak_torque; }, "{:.1f}",
+      [&](const SetAnalysis& s) { return finite(s.extension.isokinetic_peak_torque); });
+  row(
+      label(true, "work fatigue %"),
+      [](const SetAnalysis& s) { return s.extension.fatigue.work_fatigue; }, "{:.1f}",
+      [&](const SetAnalysis& s) { return finite(s.extension.fatigue.work_fatigue); });
+  std::string gravity = fmt::format("{:<{}}", "Gravity N·m", kLabelWidth);
+  for (const auto* c : cols) {
+    gravity += fmt::format("{:>{}}",
+                           c->gravity.mode == analysis::GravityMode::kOff
+                               ? std::string("off")
+                               : fmt::format("{:.1f}", c->gravity.limb_moment),
+                           kCellWidth);
+  }
+  fmt::print(out, "{}\n", gravity);
+
+  if (!analysis.ratios.empty()) {
+    fmt::print(out, "\nRatios (best repetitions; angle-specific curves in --json)\n");
+    for (const auto& r : analysis.ratios) {
+      fmt::print(out, "  {:<16} {:<5} {:>4g} °/s  {:.2f}  ({} / {})\n", r.kind,
+                 drivers::to_string(r.side), r.velocity, r.value, r.numerator, r.denominator);
+    }
+  }
 
   if (!analysis.bilateral.empty()) {
     fmt::print(out, "\nBilateral deficit (weaker side relative to the stronger)\n");
     for (const auto& b : analysis.bilateral) {
+      const std::string group =
+          b.contraction == drivers::Contraction::kConcentric
+              ? b.muscle_group
+              : b.muscle_group + " " + std::string(drivers::to_string(b.contraction));
       fmt::print(out, "  {:<11} {:>4g} °/s  {:>5.1f} % {:<5}  (right {:.1f}, left {:.1f} N·m)\n",
-                 b.muscle_group, b.velocity, b.deficit_percent, drivers::to_string(b.weaker_side),
+                 group, b.velocity, b.deficit_percent, drivers::to_string(b.weaker_side),
                  b.right_peak_torque, b.left_peak_torque);
     }
   }
+  if (!analysis.flags.empty()) {
+    fmt::print(out, "\nFlags (thresholds in docs/analysis.md; they never change a number)\n");
+    for (const auto& f : analysis.flags) fmt::print(out, "  {}  [{}]\n", f.message, f.source);
+  }
+  for (const auto& t : analysis.gravity_trials) {
+    fmt::print(
+        out, "gravity trial (set {}, {}): {}\n", t.set_index, drivers::to_string(t.side),
+        t.estimate.mode == analysis::GravityMode::kOff
+            ? "unusable: " + t.estimate.reason
+            : fmt::format("limb moment {:.1f} N·m, used for that side", t.estimate.limb_moment));
+  }
   for (const auto& s : analysis.sets) {
+    if (s.gravity.mode == analysis::GravityMode::kOff) {
+      fmt::print(out, "note: set {} ({} {:g} °/s): gravity correction off: {}\n", s.set_index,
+                 drivers::to_string(s.side), s.velocity, s.gravity.reason);
+    }
     for (const auto& w : s.warnings) {
       fmt::print(out, "warning: set {} ({} {:g} °/s): {}\n", s.set_index,
                  drivers::to_string(s.side), s.velocity, w);
@@ -134,6 +295,7 @@ void print_result_table(const acquisition::Session& session,
 
 nlohmann::ordered_json results_to_json(const acquisition::Session& session,
                                        const analysis::SessionAnalysis& analysis) {
+  const auto& st = analysis.settings;
   nlohmann::ordered_json j;
   j["schema"] = "isokin-results";
   j["schema_version"] = 1;
@@ -142,33 +304,92 @@ nlohmann::ordered_json results_to_json(const acquisition::Session& session,
                   {"created_utc", session.info.created_utc},
                   {"complete", session.complete}};
   j["settings"] = {
-      {"gravity_correction", "off"},
+      {"gravity_correction", gravity_mode_name(st.gravity.mode)},
+      {"gravity",
+       {{"mode", gravity_mode_name(st.gravity.mode)},
+        {"limb_moment_nm", st.gravity.limb_moment},
+        {"rest_velocity_deg_s", st.gravity.rest_velocity},
+        {"minimum_rest_time_s", st.gravity.minimum_rest_time}}},
       {"filter",
        {{"type", "butterworth-zero-phase"},
-        {"order", analysis.settings.filter_order},
-        {"cutoff_hz", analysis.settings.filter_cutoff_hz}}},
+        {"order", st.filter_order},
+        {"cutoff_hz", st.filter_cutoff_hz},
+        {"margin_periods", st.filter_margin_periods}}},
       {"segmentation",
-       {{"velocity_threshold_deg_s", analysis.settings.segmentation.velocity_threshold},
-        {"minimum_range_deg", analysis.settings.segmentation.minimum_range}}}};
+       {{"velocity_threshold_deg_s", st.segmentation.velocity_threshold},
+        {"minimum_range_deg", st.segmentation.minimum_range}}},
+      {"isokinetic",
+       {{"tolerance_fraction", st.isokinetic.tolerance_fraction},
+        {"tolerance_min_deg_s", st.isokinetic.tolerance_min}}},
+      {"torque_angles_deg", st.torque_angles},
+      {"angle_curve_step_deg", st.angle_curve_step},
+      {"flag_thresholds",
+       {{"conventional_hq_min", st.flags.conventional_hq_min},
+        {"functional_hq_min", st.flags.functional_hq_min},
+        {"bilateral_deficit_max_percent", st.flags.bilateral_deficit_max},
+        {"limb_symmetry_min_percent", st.flags.limb_symmetry_min},
+        {"coefficient_of_variation_max_percent", st.flags.coefficient_of_variation_max}}}};
+  j["gravity_trials"] = nlohmann::ordered_json::array();
+  for (const auto& t : analysis.gravity_trials) {
+    j["gravity_trials"].push_back({{"set_index", t.set_index},
+                                   {"side", drivers::to_string(t.side)},
+                                   {"mode", gravity_mode_name(t.estimate.mode)},
+                                   {"limb_moment_nm", t.estimate.limb_moment},
+                                   {"samples", t.estimate.rest_samples},
+                                   {"reason", t.estimate.reason}});
+  }
   j["sets"] = nlohmann::ordered_json::array();
   for (const auto& s : analysis.sets) {
     nlohmann::ordered_json set = {{"set_index", s.set_index},
+                                  {"kind", s.kind},
                                   {"side", drivers::to_string(s.side)},
+                                  {"joint", drivers::to_string(s.joint)},
                                   {"velocity_deg_s", s.velocity},
-                                  {"extension", movement_json(s.extension)},
-                                  {"flexion", movement_json(s.flexion)},
+                                  {"flexion_velocity_deg_s", s.flexion_velocity},
+                                  {"gravity",
+                                   {{"mode", gravity_mode_name(s.gravity.mode)},
+                                    {"limb_moment_nm", s.gravity.limb_moment},
+                                    {"rest_samples", s.gravity.rest_samples},
+                                    {"reason", s.gravity.reason}}},
+                                  {"extension", movement_json(s.extension, st, s.joint)},
+                                  {"flexion", movement_json(s.flexion, st, s.joint)},
                                   {"warnings", s.warnings}};
     if (s.hq_ratio > 0.0) set["hq_conventional"] = s.hq_ratio;
+    set["hq_by_repetition"] = s.hq_by_repetition;
+    set["hq_drift_per_repetition"] = s.hq_drift_slope;
     j["sets"].push_back(set);
   }
   j["bilateral"] = nlohmann::ordered_json::array();
   for (const auto& b : analysis.bilateral) {
     j["bilateral"].push_back({{"velocity_deg_s", b.velocity},
                               {"muscle_group", b.muscle_group},
+                              {"contraction", drivers::to_string(b.contraction)},
                               {"left_peak_torque_nm", b.left_peak_torque},
                               {"right_peak_torque_nm", b.right_peak_torque},
                               {"deficit_percent", b.deficit_percent},
+                              {"limb_symmetry_index_percent", b.limb_symmetry_index},
                               {"weaker_side", drivers::to_string(b.weaker_side)}});
+  }
+  j["ratios"] = nlohmann::ordered_json::array();
+  for (const auto& r : analysis.ratios) {
+    j["ratios"].push_back({{"kind", r.kind},
+                           {"side", drivers::to_string(r.side)},
+                           {"velocity_deg_s", r.velocity},
+                           {"numerator", r.numerator},
+                           {"denominator", r.denominator},
+                           {"value", r.value},
+                           {"angle_specific",
+                            {{"start_angle_deg", r.curve_start_angle},
+                             {"step_deg", r.curve_step},
+                             {"ratio", r.curve}}}});
+  }
+  j["flags"] = nlohmann::ordered_json::array();
+  for (const auto& f : analysis.flags) {
+    j["flags"].push_back({{"code", f.code},
+                          {"message", f.message},
+                          {"value", f.value},
+                          {"threshold", f.threshold},
+                          {"source", f.source}});
   }
   return j;
 }

@@ -1,0 +1,62 @@
+#pragma once
+// `isokin analyze` and `isokin import`: their options and how they are registered with CLI11, so
+// main.cpp only wires them in.
+
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace isokin::cli {
+
+struct AnalyzeOptions {
+  std::filesystem::path file;
+  bool json = false;
+  std::filesystem::path csv_dir;         // empty: no CSV
+  std::optional<double> gravity_moment;  // N·m: use this limb moment (GravityMode::kGiven)
+  bool no_gravity = false;               // GravityMode::kOff
+  std::optional<double> cutoff_hz;
+  std::optional<double> isokinetic_tolerance_percent;
+  std::vector<double> torque_angles;  // empty: defaults (30°, 60°)
+};
+int run_analyze(const AnalyzeOptions& options, std::ostream& out);
+
+struct ImportOptions {
+  std::filesystem::path file;
+  std::filesystem::path out_dir;
+  std::string columns;            // time=COL,torque=COL,angle=COL,velocity=COL
+  std::optional<double> rate_hz;  // needed when there is no time column
+  std::string delimiter = ",";    // one character, or "tab" / "space" / "whitespace"
+  std::string decimal = ".";
+  int skip_rows = 0;                // lines before the data (or before the header)
+  std::vector<std::string> scales;  // CHANNEL=GAIN,OFFSET: value = GAIN·raw + OFFSET
+  std::vector<std::string> negate;  // channels whose sign the device has reversed
+  std::vector<std::string> limits;  // CHANNEL=MIN,MAX raw range: samples at a limit are clipped
+  std::string side = "right";
+  std::string joint = "knee";
+  double velocity = 0.0;  // °/s set velocity, 0 = unknown (estimated per phase)
+  std::string subject = "anonymous";
+  double body_mass_kg = 0.0;
+};
+// Returns the session file written.
+std::filesystem::path import_delimited(const ImportOptions& options);
+int run_import(const ImportOptions& options, std::ostream& out);
+
+// Registers `analyze` and `import`; run() dispatches the one that was given.
+class AnalysisCommands {
+ public:
+  explicit AnalysisCommands(CLI::App& app);
+  // The exit code when one of these subcommands was given; nullopt otherwise.
+  std::optional<int> run(std::ostream& out) const;
+
+ private:
+  std::shared_ptr<AnalyzeOptions> analyze_ = std::make_shared<AnalyzeOptions>();
+  std::shared_ptr<ImportOptions> import_ = std::make_shared<ImportOptions>();
+  CLI::App* analyze_cmd_ = nullptr;
+  CLI::App* import_cmd_ = nullptr;
+};
+
+}  // namespace isokin::cli

@@ -1,0 +1,277 @@
+#include "live_session.h"
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <memory>
+#include <mutex>
+#include <ostream>
+
+#include "isokin/acquisition/fan_out.h"
+#include "isokin/analysis/live_analyser.h"
+
+namespace isokin::cli {
+namespace {
+
+using acquisition::PlannedSet;
+using acquisition::SetInfo;
+using acquisition::SetStats;
+using drivers::Sample;
+
+std::atomic<acquisition::ProtocolRunner*> g_runner{nullptr};
+
+// Lines from the runner, the analyser and the progress threads, never interleaved.
+class Printer {
+ public:
+  explicit Printer(std::ostream& out) : out_(out) {}
+  void line(const std::string& text) {
+    const std::lock_guard lock(mutex_);
+    out_ << text << '\n';
+    out_.flush();
+  }
+
+ private:
+  std::ostream& out_;
+  std::mutex mutex_;
+};
+
+std::string clock_text(double seconds) {
+  const auto s = static_cast<long>(std::max(0.0, std::round(seconds)));
+  return fmt::format("{}:{:02d}", s / 60, s % 60);
+}
+
+std::string describe(const SetInfo& set) {
+  const auto& sp = set.setpoint;
+  const std::string side = sp.joint == drivers::Joint::kTrunk
+                               ? std::string("trunk")
+                               : std::string(drivers::to_string(sp.side));
+  return fmt::format("{} {}{}", side, set.label,
+                     set.attempt > 1 ? fmt::format(" (attempt {})", set.attempt) : "");
+}
+
+// Per-repetition results as they are final.
+class AnalyserConsumer final : public acquisition::SampleConsumer {
+ public:
+  AnalyserConsumer(Printer& printer, double sample_rate, double body_mass, std::atomic<int>& reps)
+      : printer_(printer), sample_rate_(sample_rate), body_mass_(body_mass), reps_(reps) {}
+
+  void begin_set(const SetInfo& set) override {
+    analyser_.reset();
+    reps_.store(0);
+    if (set.kind == acquisition::kSetKindGravity) return;  // relaxed limb: nothing to analyse
+    joint_ = set.setpoint.joint;
+    try {
+      analyser_ = std::make_unique<analysis::LiveAnalyser>(
+          set, sample_rate_, analysis::AnalysisSettings{},
+          [this](const analysis::PhaseResult& r) { report(r); }, body_mass_);
+    } catch (const std::exception& e) {
+      printer_.line(fmt::format("  live analysis off for this set: {}", e.what()));
+    }
+  }
+  void consume(std::span<const Sample> samples) override {
+    if (analyser_) analyser_->push(samples);
+  }
+  void end_set(const SetStats& /*stats*/) override {
+    if (analyser_) analyser_->finish();
+    analyser_.reset();
+  }
+
+ private:
+  void report(const analysis::PhaseResult& r) {
+    if (r.movement == drivers::Movement::kFlexion) reps_.store(r.repetition + 1);
+    printer_.line(fmt::format(
+        "    rep {:>2} {:<9} {:<10} {:<10} peak {:6.1f} N·m at {:3.0f}°, work {:6.1f} J",
+        r.repetition + 1, drivers::to_string(r.movement),
+        analysis::muscle_group_name(joint_, r.muscle), drivers::to_string(r.contraction),
+        r.peak_torque, r.angle_at_peak, r.work));
+  }
+
+  Printer& printer_;
+  double sample_rate_;
+  double body_mass_;
+  std::atomic<int>& reps_;
+  drivers::Joint joint_ = drivers::Joint::kKnee;
+  std::unique_ptr<analysis::LiveAnalyser> analyser_;
+};
+
+// About once a second of device time: set, repetition, live peak torque, time left.
+class ProgressConsumer final : public acquisition::SampleConsumer {
+ public:
+  ProgressConsumer(Printer& printer, const std::atomic<int>& reps,
+                   const std::atomic<double>& seconds_after_set)
+      : printer_(printer), reps_(reps), seconds_after_set_(seconds_after_set) {}
+
+  void begin_set(const SetInfo& set) override {
+    set_ = set;
+    peak_ = 0.0;
+    next_report_ = 1.0;
+    duration_ = estimated_set_seconds({set, 0.0, false, 0.0});
+  }
+  void consume(std::span<const Sample> samples) override {
+    for (const Sample& s : samples) {
+      peak_ = std::max(peak_, std::abs(s.torque));
+      if (s.time >= next_report_) {
+        next_report_ += 1.0;
+        const double left = std::max(0.0, duration_ - s.time) + seconds_after_set_.load();
+        printer_.line(fmt::format("  [{}] rep {}/{}  peak {:.1f} N·m  ~{} left", describe(set_),
+                                  reps_.load(), set_.setpoint.repetitions, peak_,
+                                  clock_text(left)));
+      }
+    }
+  }
+
+ private:
+  Printer& printer_;
+  const std::atomic<int>& reps_;
+  const std::atomic<double>& seconds_after_set_;
+  SetInfo set_;
+  double peak_ = 0.0;
+  double next_report_ = 1.0;
+  double duration_ = 0.0;
+};
+
+}  // namespace
+
+double estimated_set_seconds(const PlannedSet& set) {
+  // The simulator's timing (SimulationSettings defaults); real devices are close to it.
+  const auto& sp = set.info.setpoint;
+  constexpr double kRestBefore = 0.5;
+  if (sp.mode == drivers::ContractionMode::kIsometric) {
+    return 2 * kRestBefore + sp.repetitions * 2 * sp.contraction_time +
+           (2 * sp.repetitions - 1) * 2.0;
+  }
+  const double range = sp.angle_max - sp.angle_min;
+  const double rep = range / sp.extension_velocity + range / sp.flexion_velocity + 0.15;
+  return 2 * kRestBefore + sp.repetitions * rep;
+}
+
+void abort_live_session() noexcept {
+  if (auto* runner = g_runner.load()) runner->request_abort();
+}
+
+OperatorInput::OperatorInput() : thread_([this] { run(); }) {}
+
+OperatorInput::~OperatorInput() {
+  stop_.store(true);
+  thread_.join();
+}
+
+void OperatorInput::run() {
+  std::string pending;
+  while (!stop_.load()) {
+    // Poll, so that the destructor never waits on a terminal nobody types into.
+    pollfd input{STDIN_FILENO, POLLIN, 0};
+    if (::poll(&input, 1, 100) <= 0) continue;
+    char buffer[256];
+    const ssize_t n = ::read(STDIN_FILENO, buffer, sizeof buffer);
+    if (n <= 0) return;  // end of input (e.g. /dev/null): no operator
+    pending.append(buffer, static_cast<std::size_t>(n));
+    for (auto end = pending.find('\n'); end != std::string::npos; end = pending.find('\n')) {
+      const std::string line = pending.substr(0, end);
+      pending.erase(0, end + 1);
+      auto* runner = g_runner.load();
+      if (runner == nullptr || line.empty()) continue;
+      switch (line[0]) {
+        case 'p':
+          runner->request_pause();
+          break;
+        case 'c':
+          runner->request_resume();
+          break;
+        case 'r':
+          runner->request_redo();
+          break;
+        case 'q':
+          runner->request_abort();
+          break;
+        case 'm':
+          runner->mark(line.size() > 2 ? line.substr(2) : std::string());
+          break;
+        default:
+          break;
+      }
+    }
+  }
+}
+
+LiveSessionResult record_live_session(drivers::Device& device, const LiveSessionOptions& options,
+                                      std::ostream& out) {
+  Printer printer(out);
+  acquisition::SessionWriter writer(options.out, options.info);
+  std::atomic<int> reps{0};
+  std::atomic<double> seconds_after_set{0.0};
+  AnalyserConsumer analyser(printer, options.info.device.sample_rate_hz,
+                            options.info.subject.body_mass_kg, reps);
+  ProgressConsumer progress(printer, reps, seconds_after_set);
+  LiveSessionResult result;
+  {
+    // Declared after the consumers, so its threads stop before they go away.
+    acquisition::FanOut fan_out;
+    fan_out.set_wait_when_full(options.lossless);
+    if (options.live_output) {
+      fan_out.add("analyser", analyser);
+      fan_out.add("progress", progress);
+    }
+    // Time left after each set: its rest plus every later set and rest.
+    std::vector<double> after(options.plan.size() + 1, 0.0);
+    for (std::size_t i = options.plan.size(); i-- > 0;) {
+      after[i] = after[i + 1] + options.plan[i].rest_after * options.time_scale +
+                 (i + 1 < options.plan.size() ? estimated_set_seconds(options.plan[i + 1]) : 0.0);
+    }
+
+    acquisition::RunnerOptions runner_options;
+    runner_options.time_scale = options.time_scale;
+    runner_options.acquisition.wait_when_full = options.lossless;
+    runner_options.on_progress = [&](const acquisition::RunnerProgress& p) {
+      if (p.plan_index < after.size()) seconds_after_set.store(after[p.plan_index]);
+      if (!options.live_output || p.set == nullptr) return;
+      const std::string where =
+          fmt::format("set {}/{} {}", p.plan_index + 1, p.plan_size, describe(p.set->info));
+      switch (p.state) {
+        case acquisition::RunnerState::kPositioning:
+          printer.line(
+              fmt::format("positioning for {} ({} left)", where, clock_text(p.seconds_left)));
+          break;
+        case acquisition::RunnerState::kSet:
+        case acquisition::RunnerState::kGravityTrial:
+          printer.line(fmt::format("{}{}: {} repetitions",
+                                   to_string(p.state) == "set" ? "" : "gravity trial, ", where,
+                                   p.set->info.setpoint.repetitions));
+          break;
+        case acquisition::RunnerState::kRest:
+          if (p.seconds_left > 0.0)
+            printer.line(fmt::format("  rest {} ", clock_text(p.seconds_left)));
+          break;
+        case acquisition::RunnerState::kPaused:
+          printer.line("  paused");
+          break;
+        default:
+          break;
+      }
+    };
+    runner_options.on_set_end = [&](const PlannedSet&, const SetInfo& info, const SetStats& stats) {
+      fan_out.wait_until_idle(2.0);  // this set's results print before the next set starts
+      if (options.on_set_end) options.on_set_end(info, stats);
+    };
+    acquisition::ProtocolRunner runner(options.plan, device, writer, fan_out, runner_options);
+    g_runner.store(&runner);
+    try {
+      result.state = runner.run();
+    } catch (...) {
+      g_runner.store(nullptr);
+      throw;
+    }
+    g_runner.store(nullptr);
+    result.recorded = runner.recorded();
+  }
+  if (result.state == acquisition::RunnerState::kDone) writer.finish();
+  return result;
+}
+
+}  // namespace isokin::cli

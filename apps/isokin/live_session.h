@@ -1,0 +1,63 @@
+#pragma once
+// Records a planned protocol with the ProtocolRunner and, optionally, shows it live: progress
+// (set, repetition, live peak torque, time left) and each repetition's results from the
+// LiveAnalyser as they come. Shared by `isokin run` and `isokin demo`.
+
+#include <atomic>
+#include <filesystem>
+#include <functional>
+#include <iosfwd>
+#include <thread>
+#include <vector>
+
+#include "isokin/acquisition/protocol.h"
+#include "isokin/acquisition/protocol_runner.h"
+#include "isokin/drivers/device.h"
+
+namespace isokin::cli {
+
+struct LiveSessionOptions {
+  std::filesystem::path out;
+  acquisition::SessionInfo info;  // device, subject, protocol filled by the caller
+  std::vector<acquisition::PlannedSet> plan;
+  double time_scale = 1.0;  // rests and positioning: 1 = real time, 0 = none
+  bool live_output = true;  // progress and per-repetition results
+  // The device is not real time (simulator without pacing): wait instead of dropping.
+  bool lossless = false;
+  std::function<void(const acquisition::SetInfo&, const acquisition::SetStats&)> on_set_end;
+};
+
+struct LiveSessionResult {
+  acquisition::RunnerState state = acquisition::RunnerState::kIdle;
+  std::vector<std::pair<acquisition::SetInfo, acquisition::SetStats>> recorded;
+};
+
+// Finishes the file (marks it complete) only when every set was recorded. Throws what
+// recording throws (file write failures keep what was flushed).
+LiveSessionResult record_live_session(drivers::Device& device, const LiveSessionOptions& options,
+                                      std::ostream& out);
+
+// Async-signal-safe: asks the session being recorded (if any) to abort.
+void abort_live_session() noexcept;
+
+// Reads operator commands, one per line, from standard input while a session records:
+// "p" pause, "c" continue, "r" redo the set, "m TEXT" mark, "q" abort. Stops at end of input.
+class OperatorInput {
+ public:
+  OperatorInput();
+  ~OperatorInput();
+  OperatorInput(const OperatorInput&) = delete;
+  OperatorInput& operator=(const OperatorInput&) = delete;
+  static constexpr const char* kHelp =
+      "Commands (then Enter): p pause, c continue, r redo set, m TEXT mark, q abort (or Ctrl-C)";
+
+ private:
+  void run();
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+// Estimated seconds a planned set takes on the device (rest excluded).
+double estimated_set_seconds(const acquisition::PlannedSet& set);
+
+}  // namespace isokin::cli

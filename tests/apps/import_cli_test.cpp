@@ -1,0 +1,305 @@
+// `isokin import` and `isokin analyze --csv/--gravity-moment` end to end, as a user runs them,
+// including the real Biodex System 2 ADC recording in ../shared/realdata (see its README).
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+#include "isokin/acquisition/session_file.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class Import : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("isokin-import-" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  CommandResult run(const std::string& args) const {
+    const fs::path err = dir_ / "stderr.txt";
+    const std::string cmd =
+        std::string("'") + ISOKIN_CLI_PATH + "' " + args + " 2>'" + err.string() + "'";
+    CommandResult r;
+    FILE* pipe = ::popen(cmd.c_str(), "r");
+    if (pipe == nullptr) return r;
+    char buffer[4096];
+    std::size_t n = 0;
+    while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) r.out.append(buffer, n);
+    const int status = ::pclose(pipe);
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.err = slurp(err);
+    return r;
+  }
+
+  fs::path write(const std::string& name, const std::string& text) const {
+    const fs::path p = dir_ / name;
+    std::ofstream(p) << text;
+    return p;
+  }
+
+  fs::path dir_;
+};
+
+const fs::path kBiodex = fs::path(ISOKIN_SHARED_DIR) / "realdata" / "biodex-system2-analog-adc";
+// The README's calibration of the ADC counts.
+const std::string kCalibration =
+    " --scale torque=1.04,-552 --scale velocity=0.883,-459 --scale angle=0.363,-99.3";
+
+TEST_F(Import, BiodexCountsCalibrateToTheLabsOwnExport) {
+  // Raw counts with our calibration vs the lab software's calibrated export (';', decimal ',').
+  const auto a = run("import '" + (kBiodex / "Armin_Messung").string() +
+                     "' --columns torque=1,velocity=2,angle=3 --rate 42" + kCalibration +
+                     " --out '" + (dir_ / "raw").string() + "'");
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  const auto b = run("import '" + (kBiodex / "test.txt").string() +
+                     "' --columns torque=1,velocity=2,angle=3 --rate 42 --delimiter ';' "
+                     "--decimal , --out '" +
+                     (dir_ / "lab").string() + "'");
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  const auto ours = isokin::acquisition::read_session(dir_ / "raw" / "Armin_Messung.h5");
+  const auto lab = isokin::acquisition::read_session(dir_ / "lab" / "test.h5");
+  const auto& x = ours.sets.at(0).signals;
+  const auto& y = lab.sets.at(0).signals;
+  ASSERT_EQ(x.size(), 1427U);
+  ASSERT_EQ(y.size(), 1427U);
+  double worst = 0.0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    worst = std::max({worst, std::abs(x.torque[i] - y.torque[i]),
+                      std::abs(x.velocity[i] - y.velocity[i]), std::abs(x.angle[i] - y.angle[i])});
+  }
+  EXPECT_LT(worst, 1e-9);
+  // First line of test.txt: -2,88;-0,723000000000013;97,446.
+  EXPECT_NEAR(x.torque[0], -2.88, 1e-9);
+  EXPECT_NEAR(x.velocity[0], -0.723, 1e-9);
+  EXPECT_NEAR(x.angle[0], 97.446, 1e-9);
+  // The calibration is recorded with the session.
+  const auto& cal = ours.info.device.calibration;
+  ASSERT_EQ(cal.size(), 3U);
+  EXPECT_EQ(ours.info.device.sample_rate_hz, 42.0);
+}
+
+TEST_F(Import, BiodexRepetitionsAreTheOnesSeenInTheAngleCurve) {
+  // Extension torque is negative in that set-up: mapped once, here.
+  const auto imp = run("import '" + (kBiodex / "Armin_Messung").string() +
+                       "' --columns torque=1,velocity=2,angle=3 --rate 42 --negate torque" +
+                       kCalibration + " --out '" + dir_.string() + "'");
+  ASSERT_EQ(imp.exit_code, 0) << imp.err;
+  const fs::path file = dir_ / "Armin_Messung.h5";
+  const auto r = run("analyze --json '" + file.string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  const auto& set = j["sets"][0];
+  // The angle curve shows five descents 99→2° (~30 °/s, with effort) and five passive returns
+  // 2→84° (~91 °/s). Descents leave 80° at samples 360, 544, 727, 918, 1102 and reach 4° at
+  // 469, 654, 838, 1027, 1212 (read off the calibrated angle column, 42 Hz).
+  const int leaves_80[] = {360, 544, 727, 918, 1102};
+  const int reaches_4[] = {469, 654, 838, 1027, 1212};
+  ASSERT_EQ(set["extension"]["repetitions"].size(), 5U);
+  ASSERT_EQ(set["flexion"]["repetitions"].size(), 5U);
+  for (int k = 0; k < 5; ++k) {
+    SCOPED_TRACE(k);
+    const auto& e = set["extension"]["repetitions"][k];
+    EXPECT_LT(e["start_time_s"].get<double>(), leaves_80[k] / 42.0);
+    EXPECT_GT(e["end_time_s"].get<double>(), reaches_4[k] / 42.0);
+    EXPECT_GT(e["range_of_motion_deg"].get<double>(), 78.0);
+    EXPECT_EQ(e["muscle_group"], "quadriceps");
+    EXPECT_EQ(e["contraction"], "concentric");
+    EXPECT_GT(e["work_j"].get<double>(), 30.0);
+    EXPECT_NEAR(e["isokinetic"]["target_velocity_deg_s"].get<double>(), 30.7, 1.0);
+    const auto& f = set["flexion"]["repetitions"][k];
+    EXPECT_GT(f["start_time_s"].get<double>(), e["end_time_s"].get<double>() - 0.05);
+    EXPECT_LT(std::abs(f["work_j"].get<double>()), 10.0);  // passive return: little work
+  }
+  // The rest before the set is at 97–99° (near vertical): no gravity estimate, and it says so.
+  EXPECT_EQ(set["gravity"]["mode"], "off");
+  EXPECT_NE(set["gravity"]["reason"].get<std::string>().find("vertical"), std::string::npos);
+}
+
+TEST_F(Import, MalformedLinesNameFileLineAndColumn) {
+  const auto bad = write("bad.csv", "time,torque,angle\n0,1,2\n0.01,1,2\n0.02,x1,2\n");
+  const auto r =
+      run("import '" + bad.string() + "' --columns time=time,torque=torque,angle=angle --out '" +
+          (dir_ / "o").string() + "'");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find(bad.string() + ":4: column 2 (torque): 'x1' is not a number"),
+            std::string::npos)
+      << r.err;
+  const auto short_line = write("short.csv", "0;1;2\n0.01;1\n");
+  const auto s = run("import '" + short_line.string() +
+                     "' --columns time=1,torque=2,angle=3 --delimiter ';' --out '" +
+                     (dir_ / "o").string() + "'");
+  EXPECT_NE(s.err.find(short_line.string() + ":2: column 3 (angle) is missing"), std::string::npos)
+      << s.err;
+  const auto backwards = write("back.csv", "0,1,2\n0.01,1,2\n0.005,1,2\n");
+  const auto t = run("import '" + backwards.string() +
+                     "' --columns time=1,torque=2,angle=3 --out '" + (dir_ / "o").string() + "'");
+  EXPECT_NE(t.err.find(backwards.string() + ":3: column 1 (time)"), std::string::npos) << t.err;
+  const auto no_rate = run("import '" + backwards.string() +
+                           "' --columns torque=2,angle=3 --out '" + (dir_ / "o").string() + "'");
+  EXPECT_NE(no_rate.exit_code, 0);
+  EXPECT_NE(no_rate.err.find("--rate"), std::string::npos) << no_rate.err;
+  for (const auto* res : {&r, &s, &t, &no_rate}) {
+    EXPECT_EQ(std::count(res->err.begin(), res->err.end(), '\n'), 1) << res->err;
+  }
+  EXPECT_FALSE(fs::exists(dir_ / "o" / "bad.h5"));
+}
+
+TEST_F(Import, VelocityDerivedFromAngleAndRateFromTime) {
+  // 200 Hz, time in ms (scaled), no velocity column: 3 cycles 90→0→90° of 2 s each (45 °/s mean),
+  // extension torque 150·sin(πθ/90), flexion −80·sin(πθ/90); 0.5 s rest at each end.
+  std::ostringstream csv;
+  csv << "ms\tNm\tdeg\n";
+  const double kPi = 3.14159265358979323846;
+  int i = 0;
+  auto line = [&](double angle, double torque) {
+    csv << i * 5 << '\t' << torque << '\t' << angle << '\n';
+    ++i;
+  };
+  for (int k = 0; k < 100; ++k) line(90.0, 0.0);
+  for (int c = 0; c < 3; ++c) {
+    for (int k = 0; k < 400; ++k) {
+      const double phase = kPi * k / 400.0;  // 0…π per movement: cosine velocity profile
+      const double angle = 45.0 + 45.0 * std::cos(phase);
+      line(angle, 150.0 * std::sin(kPi * angle / 90.0));
+    }
+    for (int k = 0; k < 400; ++k) {
+      const double angle = 45.0 - 45.0 * std::cos(kPi * k / 400.0);
+      line(angle, -80.0 * std::sin(kPi * angle / 90.0));
+    }
+  }
+  for (int k = 0; k < 100; ++k) line(90.0, 0.0);
+  const auto file = write("lab export.tsv", csv.str());
+  const auto r = run("import '" + file.string() +
+                     "' --columns time=ms,torque=Nm,angle=deg --delimiter tab "
+                     "--scale time=0.001 --out '" +
+                     dir_.string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("200 Hz"), std::string::npos) << r.out;
+  const auto session = isokin::acquisition::read_session(dir_ / "lab export.h5");
+  EXPECT_DOUBLE_EQ(session.info.device.sample_rate_hz, 200.0);
+  // Mid-extension the derived velocity is −45π/2 °/s (peak of the cosine profile).
+  const auto& v = session.sets[0].signals.velocity;
+  EXPECT_NEAR(v[100 + 200], -45.0 * kPi / 2.0, 0.1);
+  const auto a = run("analyze --json '" + (dir_ / "lab export.h5").string() + "' --csv '" +
+                     (dir_ / "csv").string() + "'");
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  const auto j = nlohmann::json::parse(a.out);
+  const auto& set = j["sets"][0];
+  ASSERT_EQ(set["extension"]["repetitions"].size(), 3U);
+  EXPECT_NEAR(set["extension"]["peak_torque_nm"].get<double>(), 150.0, 0.15);
+  EXPECT_NEAR(set["flexion"]["peak_torque_nm"].get<double>(), 80.0, 0.08);
+  EXPECT_NEAR(set["hq_conventional"].get<double>(), 80.0 / 150.0, 1e-3);
+  // Work −∫τ dθ = P joules for the sine shape over 90°.
+  EXPECT_NEAR(set["extension"]["repetitions"][0]["work_j"].get<double>(), 150.0, 0.15);
+  // CSV: a header and one row per phase; sets.csv one row per movement.
+  const std::string reps = slurp(dir_ / "csv" / "repetitions.csv");
+  EXPECT_EQ(std::count(reps.begin(), reps.end(), '\n'), 1 + 6);
+  EXPECT_EQ(reps.rfind("set,side,velocity_deg_s,movement,repetition,", 0), 0U);
+  const std::string sets = slurp(dir_ / "csv" / "sets.csv");
+  EXPECT_EQ(std::count(sets.begin(), sets.end(), '\n'), 1 + 2);
+  EXPECT_TRUE(fs::exists(dir_ / "csv" / "ratios.csv"));
+}
+
+TEST_F(Import, RawValuesAtTheSensorLimitMarkTheirRepetitionClipped) {
+  // 10-bit counts, 500 Hz: rest, then extension/flexion twice; the second extension saturates
+  // the ADC (1023) at its top. Calibration torque = counts − 512.
+  std::ostringstream csv;
+  const double kPi = 3.14159265358979323846;
+  auto line = [&](double angle, double counts) {
+    csv << std::lround(std::min(counts, 1023.0)) << ' ' << angle << '\n';
+  };
+  for (int k = 0; k < 250; ++k) line(90.0, 512.0);
+  for (int rep = 0; rep < 2; ++rep) {
+    const double peak = rep == 0 ? 300.0 : 700.0;  // 512 + 700 > 1023: clipped
+    for (int k = 0; k <= 750; ++k) {
+      const double angle = 45.0 + 45.0 * std::cos(kPi * k / 750.0);
+      line(angle, 512.0 + peak * std::sin(kPi * angle / 90.0));
+    }
+    for (int k = 0; k <= 750; ++k) {
+      const double angle = 45.0 - 45.0 * std::cos(kPi * k / 750.0);
+      line(angle, 512.0 - 150.0 * std::sin(kPi * angle / 90.0));
+    }
+  }
+  for (int k = 0; k < 250; ++k) line(90.0, 512.0);
+  const auto file = write("adc.txt", csv.str());
+  const auto r = run("import '" + file.string() +
+                     "' --columns torque=1,angle=2 --delimiter whitespace --rate 500 "
+                     "--scale torque=1,-512 --limits torque=0,1023 --out '" +
+                     dir_.string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j =
+      nlohmann::json::parse(run("analyze --json '" + (dir_ / "adc.h5").string() + "'").out);
+  const auto& reps = j["sets"][0]["extension"]["repetitions"];
+  ASSERT_EQ(reps.size(), 2U);
+  EXPECT_TRUE(reps[0]["flags"].empty()) << reps[0]["flags"].dump();
+  EXPECT_EQ(reps[1]["flags"], nlohmann::json::array({"torque_clipped"}));
+  EXPECT_NEAR(reps[0]["peak_torque_nm"].get<double>(), 300.0, 1.0);
+  const auto table = run("analyze '" + (dir_ / "adc.h5").string() + "'");
+  EXPECT_NE(table.out.find("extension 2: torque clipped"), std::string::npos) << table.out;
+}
+
+TEST_F(Import, GravityMomentOptionIsUsedAndReported) {
+  std::ostringstream csv;
+  const double kPi = 3.14159265358979323846;
+  // Leg horizontal at rest (θ = 0) then one flexion/extension; limb moment 10 N·m.
+  auto gravity = [&](double a) { return -10.0 * std::cos(a * kPi / 180.0); };
+  int i = 0;
+  auto line = [&](double angle, double torque) {
+    csv << i++ * 0.001 << ',' << torque << ',' << angle << '\n';
+  };
+  for (int k = 0; k < 500; ++k) line(0.0, gravity(0.0));
+  for (int k = 0; k <= 1500; ++k) {
+    const double angle = 45.0 - 45.0 * std::cos(kPi * k / 1500.0);
+    line(angle, -100.0 * std::sin(kPi * angle / 90.0) + gravity(angle));
+  }
+  for (int k = 0; k <= 1500; ++k) {
+    const double angle = 45.0 + 45.0 * std::cos(kPi * k / 1500.0);
+    line(angle, 200.0 * std::sin(kPi * angle / 90.0) + gravity(angle));
+  }
+  for (int k = 0; k < 500; ++k) line(0.0, gravity(0.0));
+  const auto file = write("g.csv", csv.str());
+  ASSERT_EQ(run("import '" + file.string() + "' --columns time=1,torque=2,angle=3 --out '" +
+                dir_.string() + "'")
+                .exit_code,
+            0);
+  const auto h5 = (dir_ / "g.h5").string();
+  const auto given =
+      nlohmann::json::parse(run("analyze --json --gravity-moment 10 '" + h5 + "'").out);
+  EXPECT_EQ(given["settings"]["gravity_correction"], "given");
+  EXPECT_EQ(given["sets"][0]["gravity"]["limb_moment_nm"].get<double>(), 10.0);
+  EXPECT_NEAR(given["sets"][0]["extension"]["peak_torque_nm"].get<double>(), 200.0, 0.2);
+  const auto rest = nlohmann::json::parse(run("analyze --json '" + h5 + "'").out);
+  EXPECT_EQ(rest["sets"][0]["gravity"]["mode"], "from-rest");
+  EXPECT_NEAR(rest["sets"][0]["gravity"]["limb_moment_nm"].get<double>(), 10.0, 1e-6);
+  const auto off = nlohmann::json::parse(run("analyze --json --no-gravity '" + h5 + "'").out);
+  EXPECT_EQ(off["sets"][0]["gravity"]["mode"], "off");
+  EXPECT_LT(off["sets"][0]["extension"]["peak_torque_nm"].get<double>(), 195.0);
+  const auto table = run("analyze --no-gravity '" + h5 + "'");
+  EXPECT_NE(table.out.find("gravity correction off: off by setting"), std::string::npos)
+      << table.out;
+}
+
+}  // namespace

@@ -1,0 +1,449 @@
+// `isokin run` and `isokin protocols` as an operator uses them, in real child processes:
+// every shipped protocol, a real-time run, Ctrl-C, and SIGKILL mid-set with the file read back
+// by the C++ reader and by h5py.
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "isokin/acquisition/protocol.h"
+#include "isokin/acquisition/session_file.h"
+#include "isokin/drivers/simulated_dynamometer.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace isokin::acquisition;
+namespace drivers = isokin::drivers;
+using Clock = std::chrono::steady_clock;
+
+const fs::path kShipped = fs::path(ISOKIN_SOURCE_DIR) / "protocols";
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// A running `isokin` whose stdout is read line by line.
+class Child {
+ public:
+  // file_size_limit: bytes the child may make any file (0 = no limit); writes beyond fail with
+  // EFBIG, as they fail with ENOSPC on a full disk.
+  Child(const std::vector<std::string>& args, const fs::path& stderr_file,
+        const std::vector<std::string>& env = {}, rlim_t file_size_limit = 0) {
+    int fds[2];
+    int input[2];
+    if (::pipe(fds) != 0 || ::pipe(input) != 0) return;
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::dup2(fds[1], STDOUT_FILENO);
+      ::dup2(input[0], STDIN_FILENO);
+      ::close(input[0]);
+      ::close(input[1]);
+      const int err = ::open(stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      ::dup2(err, STDERR_FILENO);
+      ::close(fds[0]);
+      ::close(fds[1]);
+      for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
+      if (file_size_limit > 0) {
+        ::signal(SIGXFSZ, SIG_IGN);  // inherited through exec: EFBIG instead of a signal
+        const rlimit limit{file_size_limit, file_size_limit};
+        ::setrlimit(RLIMIT_FSIZE, &limit);
+      }
+      std::vector<char*> argv;
+      argv.push_back(const_cast<char*>(ISOKIN_CLI_PATH));
+      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      ::execv(ISOKIN_CLI_PATH, argv.data());
+      ::_exit(127);
+    }
+    ::close(fds[1]);
+    ::close(input[0]);
+    out_ = fds[0];
+    in_ = input[1];
+  }
+  ~Child() {
+    if (pid_ > 0 && !waited_) {
+      ::kill(pid_, SIGKILL);
+      wait();
+    }
+    if (out_ >= 0) ::close(out_);
+    if (in_ >= 0) ::close(in_);
+  }
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+
+  // Reads until a line containing text arrives (true) or the child ends or 120 s pass (false).
+  bool wait_for(const std::string& text) {
+    const auto deadline = Clock::now() + std::chrono::seconds(120);
+    while (Clock::now() < deadline) {
+      if (output_.find(text) != std::string::npos) return true;
+      pollfd p{out_, POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      char buffer[4096];
+      const ssize_t n = ::read(out_, buffer, sizeof buffer);
+      if (n <= 0) return output_.find(text) != std::string::npos;
+      output_.append(buffer, static_cast<std::size_t>(n));
+    }
+    return false;
+  }
+  void signal(int sig) const { ::kill(pid_, sig); }
+  // Types a line on the child's standard input.
+  void type(const std::string& line) const {
+    const std::string text = line + "\n";
+    EXPECT_EQ(::write(in_, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  }
+  // Exit code, or 128 + signal.
+  int wait() {
+    if (in_ >= 0) ::close(in_);  // end of operator input
+    in_ = -1;
+    wait_for("\x01never");  // drain stdout to EOF
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    waited_ = true;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  [[nodiscard]] const std::string& output() const { return output_; }
+
+ private:
+  pid_t pid_ = -1;
+  int out_ = -1;
+  int in_ = -1;
+  bool waited_ = false;
+  std::string output_;
+};
+
+class RunCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("isokin-run-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  int run(const std::vector<std::string>& args, std::string* out = nullptr,
+          std::string* err = nullptr, const std::vector<std::string>& env = {}) {
+    Child child(args, dir_ / "stderr.txt", env);
+    const int code = child.wait();
+    if (out != nullptr) *out = child.output();
+    if (err != nullptr) *err = slurp(dir_ / "stderr.txt");
+    return code;
+  }
+
+  // One right-knee concentric set, no gravity trial, no positioning time.
+  fs::path write_protocol(const std::string& name, int repetitions, double velocity) {
+    const fs::path path = dir_ / (name + ".json");
+    std::ofstream(path) << R"({"schema": "isokin-protocol", "schema_version": 1, "name": ")" << name
+                        << R"(", "joint": "knee", "sides": ["right"],
+      "range_of_motion_deg": {"min": 5, "max": 95}, "positioning_s": 0,
+      "sets": [{"mode": "concentric/concentric", "velocity_deg_s": )"
+                        << velocity << R"(, "repetitions": )" << repetitions << "}]}";
+    return path;
+  }
+
+  // What the simulator produces for that set with that seed.
+  static std::vector<drivers::Sample> simulated(std::uint64_t seed, int repetitions,
+                                                double velocity) {
+    drivers::SimulationSettings settings;
+    settings.seed = seed;
+    drivers::SimulatedDynamometer sim(settings);
+    sim.open();
+    drivers::MotionSetpoint sp;
+    sp.repetitions = repetitions;
+    sp.extension_velocity = sp.flexion_velocity = velocity;
+    sim.apply(sp);
+    sim.start();
+    std::vector<drivers::Sample> all(sim.ground_truth().back().sample_count);
+    sim.read(all);
+    return all;
+  }
+
+  static void expect_prefix_of(const SetSignals& got, const std::vector<drivers::Sample>& all) {
+    ASSERT_LE(got.size(), all.size());
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      ASSERT_EQ(got.time[i], all[i].time) << i;
+      ASSERT_EQ(got.torque[i], all[i].torque) << i;
+      ASSERT_EQ(got.angle[i], all[i].angle) << i;
+      ASSERT_EQ(got.velocity[i], all[i].velocity) << i;
+      ASSERT_EQ(got.status[i], all[i].status) << i;
+    }
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(RunCli, ProtocolsListsTheShippedAndTheUsersProtocols) {
+  const fs::path user = dir_ / "mine";
+  fs::create_directories(user);
+  fs::copy_file(write_protocol("my-quick-test", 1, 180), user / "my-quick-test.json");
+  std::ofstream(user / "broken.json") << "{\"schema\": ";
+  std::string out;
+  ASSERT_EQ(run({"protocols"}, &out, nullptr, {"ISOKIN_PROTOCOL_PATH=" + user.string()}), 0);
+  for (const auto& entry : fs::directory_iterator(kShipped)) {
+    EXPECT_NE(out.find(entry.path().stem().string()), std::string::npos) << out;
+  }
+  EXPECT_NE(out.find(user.string() + " (user)"), std::string::npos) << out;
+  EXPECT_NE(out.find("my-quick-test"), std::string::npos) << out;
+  EXPECT_NE(out.find("broken"), std::string::npos) << out;
+  EXPECT_NE(out.find("INVALID"), std::string::npos) << out;
+  EXPECT_NE(out.find("(shipped)"), std::string::npos) << out;
+}
+
+TEST_F(RunCli, EveryShippedProtocolRunsOnTheSimulator) {
+  for (const auto& entry : fs::directory_iterator(kShipped)) {
+    const std::string name = entry.path().stem().string();
+    const fs::path file = dir_ / (name + ".h5");
+    std::string out;
+    std::string err;
+    ASSERT_EQ(run({"run", name, "--fast", "--out", file.string(), "--subject", "S-1", "--body-mass",
+                   "75"},
+                  &out, &err),
+              0)
+        << name << "\n"
+        << err << out;
+    EXPECT_NE(out.find("Session complete"), std::string::npos) << out;
+    const Session session = read_session(file);
+    const auto plan = plan_protocol(load_protocol(entry.path()));
+    EXPECT_TRUE(session.complete) << name;
+    EXPECT_EQ(session.info.protocol_name, name);
+    ASSERT_EQ(session.sets.size(), plan.size()) << name;
+    for (std::size_t i = 0; i < plan.size(); ++i) {
+      const auto& set = session.sets[i];
+      EXPECT_TRUE(set.stats.complete) << name << " set " << i;
+      EXPECT_EQ(set.info.kind, plan[i].info.kind);
+      EXPECT_EQ(set.info.setpoint.mode, plan[i].info.setpoint.mode);
+      EXPECT_EQ(set.info.setpoint.joint, plan[i].info.setpoint.joint);
+      EXPECT_EQ(set.info.setpoint.side, plan[i].info.setpoint.side);
+      ASSERT_EQ(set.stats.consumers.size(), 3u);  // recorder, analyser, progress
+      for (const auto& c : set.stats.consumers) EXPECT_EQ(c.dropped, 0u) << c.name;
+    }
+    // Live per-repetition results of the moving protocols.
+    if (name.find("isometric") == std::string::npos) {
+      EXPECT_NE(out.find("rep  1 extension"), std::string::npos) << name << "\n" << out;
+    }
+  }
+}
+
+TEST_F(RunCli, RealTimeRunPacesToTheDeviceAndPrintsResultsAsTheyCome) {
+  const fs::path protocol = write_protocol("quick", 1, 180);
+  const fs::path file = dir_ / "quick.h5";
+  std::string out;
+  std::string err;
+  ASSERT_EQ(run({"run", protocol.string(), "--out", file.string(), "--subject", "S-2"}, &out, &err),
+            0)
+      << err;
+  EXPECT_NE(out.find("rep  1 extension quadriceps concentric"), std::string::npos) << out;
+  EXPECT_NE(out.find("rep  1 flexion   hamstrings concentric"), std::string::npos) << out;
+  EXPECT_NE(out.find("Session complete"), std::string::npos) << out;
+  const Session session = read_session(file);
+  ASSERT_TRUE(session.complete);
+  ASSERT_EQ(session.sets.size(), 1u);
+  // Paced: the set took at least as long on the host clock as the device's own time says.
+  double start = -1;
+  double end = -1;
+  for (const auto& e : session.events) {
+    if (e.kind == "set-start") start = e.time;
+    if (e.kind == "set-end") end = e.time;
+  }
+  ASSERT_GE(start, 0.0);
+  ASSERT_GT(end, start);
+  EXPECT_GE(end - start, session.sets[0].signals.time.back());
+}
+
+TEST_F(RunCli, CtrlCEndsCleanlyWithTheFileClosedAndMarkedIncomplete) {
+  const fs::path protocol = write_protocol("long", 10, 60);
+  const fs::path file = dir_ / "interrupted.h5";
+  Child child({"run", protocol.string(), "--out", file.string(), "--seed", "3"},
+              dir_ / "stderr.txt");
+  ASSERT_TRUE(child.wait_for("set 1/1")) << child.output();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  child.signal(SIGINT);
+  EXPECT_EQ(child.wait(), 130) << child.output() << slurp(dir_ / "stderr.txt");
+  EXPECT_NE(child.output().find("marked incomplete"), std::string::npos) << child.output();
+
+  // Closed with the set ended as aborted; the session is marked incomplete.
+  const Session session = read_session(file);
+  EXPECT_FALSE(session.complete);
+  ASSERT_EQ(session.sets.size(), 1u);
+  EXPECT_FALSE(session.sets[0].stats.complete);
+  EXPECT_EQ(session.sets[0].stats.end_reason, "aborted");
+  EXPECT_GT(session.sets[0].signals.size(), 1000u);
+  expect_prefix_of(session.sets[0].signals, simulated(3, 10, 60));
+  EXPECT_EQ(session.events.back().kind, "abort");
+
+  std::string out;
+  ASSERT_EQ(run({"info", file.string()}, &out), 0);
+  EXPECT_NE(out.find("INCOMPLETE"), std::string::npos) << out;
+  ASSERT_EQ(run({"analyze", file.string()}, &out), 0);
+  EXPECT_NE(out.find("interrupted"), std::string::npos) << out;
+}
+
+TEST_F(RunCli, OperatorCommandsOnStandardInputMarkPauseAndRedoTheSet) {
+  const fs::path protocol = write_protocol("redo", 2, 180);
+  const fs::path file = dir_ / "redo.h5";
+  Child child({"run", protocol.string(), "--out", file.string(), "--seed", "4"},
+              dir_ / "stderr.txt");
+  ASSERT_TRUE(child.wait_for("set 1/1")) << child.output();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  child.type("m heel lifted");
+  child.type("r");  // redo: the set stops and is recorded again
+  ASSERT_TRUE(child.wait_for("attempt 2")) << child.output();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  child.type("p");  // pause mid-set: the set stops, and is redone after "c"
+  ASSERT_TRUE(child.wait_for("paused")) << child.output();
+  child.type("c");
+  ASSERT_TRUE(child.wait_for("Session complete")) << child.output();
+  EXPECT_EQ(child.wait(), 0) << slurp(dir_ / "stderr.txt");
+
+  const Session session = read_session(file);
+  EXPECT_TRUE(session.complete);
+  ASSERT_EQ(session.sets.size(), 3u);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(session.sets[i].info.attempt, i + 1);
+  EXPECT_EQ(session.sets[0].stats.end_reason, "stopped by the operator to redo the set");
+  EXPECT_EQ(session.sets[1].stats.end_reason, "paused by the operator (set redone)");
+  EXPECT_TRUE(session.sets[2].stats.complete);
+  std::vector<std::string> kinds;
+  for (const auto& e : session.events) {
+    kinds.push_back(e.kind);
+    if (e.kind == "mark") {
+      EXPECT_EQ(e.detail, "heel lifted");
+      EXPECT_EQ(e.set_index, 0);
+    }
+  }
+  for (const char* kind : {"mark", "redo-set", "pause", "resume"}) {
+    EXPECT_NE(std::find(kinds.begin(), kinds.end(), kind), kinds.end()) << kind;
+  }
+}
+
+TEST_F(RunCli, KilledMidSetLosesAtMostTheLastSecond) {
+  const fs::path protocol = write_protocol("long", 10, 60);
+  const fs::path file = dir_ / "killed.h5";
+  constexpr double kRate = 2000.0;  // the simulator's default
+  Child child({"run", protocol.string(), "--out", file.string(), "--seed", "11"},
+              dir_ / "stderr.txt");
+  ASSERT_TRUE(child.wait_for("set 1/1")) << child.output();
+  const auto set_started = Clock::now();  // the device starts just after this line
+  std::this_thread::sleep_for(std::chrono::milliseconds(3200));
+  const double killed_after = std::chrono::duration<double>(Clock::now() - set_started).count();
+  child.signal(SIGKILL);
+  EXPECT_EQ(child.wait(), 128 + SIGKILL);
+
+  const Session session = read_session(file);
+  EXPECT_FALSE(session.complete);
+  ASSERT_EQ(session.sets.size(), 1u);
+  const SetSignals& got = session.sets[0].signals;
+  EXPECT_FALSE(session.sets[0].stats.complete);
+  // At most the last second is missing; nothing beyond what the device had produced.
+  EXPECT_GE(static_cast<double>(got.size()), (killed_after - 1.0) * kRate) << killed_after;
+  EXPECT_LE(static_cast<double>(got.size()), killed_after * kRate + 1);
+  expect_prefix_of(got, simulated(11, 10, 60));
+
+  // h5py, SWMR: the same rows, by the documented rule min(lengths, flushed_rows).
+  const std::string command =
+      "/usr/bin/python3 -c \"import sys, h5py\n"
+      "f = h5py.File(sys.argv[1], 'r', swmr=True)\n"
+      "s = f['sets/set_000']\n"
+      "n = min([len(s[c]) for c in ('time', 'torque', 'angle', 'velocity', 'status')] + "
+      "[int(s['flushed_rows'][()])])\n"
+      "print(n, repr(float(s['torque'][n - 1])), int(f.attrs['complete']))\n\" '" +
+      file.string() + "'";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::array<char, 256> line{};
+  const bool read_line = std::fgets(line.data(), line.size(), pipe) != nullptr;
+  ASSERT_EQ(::pclose(pipe), 0);
+  ASSERT_TRUE(read_line);
+  std::istringstream fields(line.data());
+  std::size_t rows = 0;
+  double last_torque = 0.0;
+  int complete = -1;
+  fields >> rows >> last_torque >> complete;
+  EXPECT_EQ(rows, got.size());
+  EXPECT_EQ(last_torque, got.torque.back());
+  EXPECT_EQ(complete, 0);
+
+  std::string out;
+  ASSERT_EQ(run({"info", file.string()}, &out), 0);
+  EXPECT_NE(out.find("INCOMPLETE"), std::string::npos) << out;
+}
+
+TEST_F(RunCli, FullDiskStopsWithAClearMessageAndKeepsWhatWasWritten) {
+  // A short set, then one far bigger than the space left.
+  const fs::path protocol = dir_ / "two-sets.json";
+  std::ofstream(protocol) << R"({"schema": "isokin-protocol", "schema_version": 1,
+    "name": "two-sets", "joint": "knee", "sides": ["right"], "positioning_s": 0,
+    "range_of_motion_deg": {"min": 5, "max": 95},
+    "sets": [{"mode": "concentric/concentric", "velocity_deg_s": 300, "repetitions": 1},
+             {"mode": "concentric/concentric", "velocity_deg_s": 60, "repetitions": 100}]})";
+  const fs::path file = dir_ / "full.h5";
+  // Room for the first set and the writer's 4 MiB metadata reserve, not for the second set
+  // (≈ 650 000 samples, 23 MB).
+  Child child({"run", protocol.string(), "--fast", "--out", file.string(), "--seed", "5"},
+              dir_ / "stderr.txt", {}, rlim_t{6} << 20);
+  EXPECT_EQ(child.wait(), 1) << child.output();
+  const std::string err = slurp(dir_ / "stderr.txt");
+  EXPECT_NE(err.find(file.string()), std::string::npos) << err;
+  EXPECT_NE(err.find("File too large"), std::string::npos) << err;
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+  EXPECT_EQ(err.find("HDF5-DIAG"), std::string::npos) << err;
+
+  const Session session = read_session(file);
+  EXPECT_FALSE(session.complete);
+  ASSERT_EQ(session.sets.size(), 2u);
+  EXPECT_TRUE(session.sets[0].stats.complete);
+  expect_prefix_of(session.sets[0].signals, simulated(5, 1, 300));
+  EXPECT_EQ(session.sets[0].signals.size(), simulated(5, 1, 300).size());
+  EXPECT_FALSE(session.sets[1].stats.complete);
+}
+
+TEST_F(RunCli, BadRequestsGetOneClearLineAndNoFile) {
+  const fs::path file = dir_ / "never.h5";
+  std::string err;
+  EXPECT_NE(run({"run", "knee-60-180-bilateral", "--out", file.string(), "--subject", "S",
+                 "--body-mass", "70", "--stream", "5000"},
+                nullptr, &err),
+            0);
+  EXPECT_NE(err.find("--stream is not supported yet"), std::string::npos) << err;
+
+  EXPECT_NE(run({"run", "no-such-protocol", "--out", file.string()}, nullptr, &err), 0);
+  EXPECT_NE(err.find("no-such-protocol"), std::string::npos) << err;
+  EXPECT_NE(err.find(kShipped.string()), std::string::npos) << err;
+
+  const fs::path broken = dir_ / "broken.json";
+  std::ofstream(broken) << "{\n  \"schema\": \"isokin-protocol\",\n  \"sets\": [,]\n}";
+  EXPECT_NE(run({"run", broken.string(), "--out", file.string()}, nullptr, &err), 0);
+  EXPECT_NE(err.find(broken.string() + ":3:"), std::string::npos) << err;
+
+  EXPECT_NE(
+      run({"run", "knee-60-180-bilateral", "--fast", "--out", file.string(), "--subject", "S"},
+          nullptr, &err),
+      0);
+  EXPECT_NE(err.find("--body-mass"), std::string::npos) << err;
+
+  EXPECT_NE(run({"run", "trunk-flexion-extension", "--fast", "--out", file.string(), "--subject",
+                 "S", "--body-mass", "70", "--side", "left"},
+                nullptr, &err),
+            0);
+  EXPECT_NE(err.find("no sides"), std::string::npos) << err;
+  EXPECT_FALSE(fs::exists(file));
+}
+
+}  // namespace

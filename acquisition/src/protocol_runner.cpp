@@ -46,6 +46,9 @@ void ProtocolRunner::request_pause() noexcept {
 void ProtocolRunner::request_resume() noexcept {
   pause_.store(false);
 }
+void ProtocolRunner::request_start_now() noexcept {
+  start_now_.store(true);
+}
 void ProtocolRunner::request_redo() noexcept {
   redo_.store(true);
   stop_reason_.store("stopped by the operator to redo the set");
@@ -95,6 +98,7 @@ void ProtocolRunner::enter(RunnerState state, double seconds_left) {
 bool ProtocolRunner::wait(RunnerState state, double seconds) {
   using Clock = std::chrono::steady_clock;
   double left = seconds * options_.time_scale;
+  start_now_.store(false);  // a request made before this countdown does not cut it short
   enter(state, left);
   auto last = Clock::now();
   double since_report = 0.0;
@@ -107,6 +111,10 @@ bool ProtocolRunner::wait(RunnerState state, double seconds) {
       enter(paused ? RunnerState::kPaused : state, left);
     }
     if (!paused && left <= 0.0) break;
+    if (!paused && start_now_.exchange(false)) {
+      event("start-now", std::string(to_string(state)));
+      break;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
     const auto now = Clock::now();
     const double step = std::chrono::duration<double>(now - last).count();

@@ -120,8 +120,9 @@ class ProgressConsumer final : public acquisition::SampleConsumer {
         next_report_ += 1.0;
         const double left = std::max(0.0, duration_ - s.time) + seconds_after_set_.load();
         printer_.line(fmt::format("  [{}] rep {}/{}  peak {:.1f} N·m  ~{} left", describe(set_),
-                                  reps_.load(), set_.setpoint.repetitions, peak_,
-                                  clock_text(left)));
+                                  // the repetition under way: one past those analysed
+                                  std::min(reps_.load() + 1, set_.setpoint.repetitions),
+                                  set_.setpoint.repetitions, peak_, clock_text(left)));
       }
     }
   }
@@ -183,6 +184,9 @@ void OperatorInput::run() {
           break;
         case 'c':
           runner->request_resume();
+          break;
+        case 's':
+          runner->request_start_now();
           break;
         case 'r':
           runner->request_redo();

@@ -49,7 +49,8 @@ class OperatorInput {
   OperatorInput(const OperatorInput&) = delete;
   OperatorInput& operator=(const OperatorInput&) = delete;
   static constexpr const char* kHelp =
-      "Commands (then Enter): p pause, c continue, r redo set, m TEXT mark, q abort (or Ctrl-C)";
+      "Commands (then Enter): s start now, p pause, c continue, r redo set, m TEXT mark, q abort "
+      "(or Ctrl-C)";
 
  private:
   void run();

@@ -36,9 +36,11 @@ int run_protocols(std::ostream& out) {
         std::string sides;
         for (const auto s : p.sides)
           sides += fmt::format("{}{}", sides.empty() ? "" : "+", drivers::to_string(s));
-        fmt::print(out, "  {:<36} {:<5} {:<10} {:>2} sets  {}{}\n", name,
+        // Sets as run: every side, warm-ups and gravity trials included.
+        const std::size_t planned = acquisition::plan_protocol(p).size();
+        fmt::print(out, "  {:<36} {:<5} {:<10} {:>2} set{}  {}{}\n", name,
                    drivers::to_string(p.joint), p.joint == drivers::Joint::kTrunk ? "-" : sides,
-                   p.sets.size(), p.description,
+                   planned, planned == 1 ? " " : "s", p.description,
                    seen.insert(name).second ? "" : " (hidden by an earlier directory)");
       } catch (const acquisition::ProtocolError& e) {
         fmt::print(out, "  {:<36} INVALID: {}\n", name, e.what());

@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
+#include <fmt/ranges.h>
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -281,11 +282,24 @@ void print_result_table(const acquisition::Session& session,
             ? "unusable: " + t.estimate.reason
             : fmt::format("limb moment {:.1f} N·m, used for that side", t.estimate.limb_moment));
   }
+  // One line per distinct reason, not one per set: a whole session usually shares it.
+  std::vector<std::pair<std::string, std::vector<int>>> gravity_off;
   for (const auto& s : analysis.sets) {
-    if (s.gravity.mode == analysis::GravityMode::kOff) {
-      fmt::print(out, "note: set {} ({} {:g} °/s): gravity correction off: {}\n", s.set_index,
-                 drivers::to_string(s.side), s.velocity, s.gravity.reason);
-    }
+    if (s.gravity.mode != analysis::GravityMode::kOff) continue;
+    auto same = std::find_if(gravity_off.begin(), gravity_off.end(),
+                             [&](const auto& g) { return g.first == s.gravity.reason; });
+    if (same == gravity_off.end())
+      same = gravity_off.insert(gravity_off.end(), {s.gravity.reason, {}});
+    same->second.push_back(s.set_index);
+  }
+  for (const auto& [reason, sets] : gravity_off) {
+    fmt::print(out, "note: gravity correction off in {}: {}\n",
+               sets.size() == analysis.sets.size()
+                   ? std::string("all sets")
+                   : fmt::format("set(s) {}", fmt::join(sets, ", ")),
+               reason);
+  }
+  for (const auto& s : analysis.sets) {
     for (const auto& w : s.warnings) {
       fmt::print(out, "warning: set {} ({} {:g} °/s): {}\n", s.set_index,
                  drivers::to_string(s.side), s.velocity, w);

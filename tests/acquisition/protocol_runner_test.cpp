@@ -189,4 +189,16 @@ TEST_F(ProtocolRunnerTest, PauseFreezesTheRestUntilResumed) {
   EXPECT_EQ(*(pause + 1), "resume");
 }
 
+TEST_F(ProtocolRunnerTest, StartNowEndsAnHourLongRestAtOnce) {
+  // Without the operator's "start now" this rest would last an hour and the test would time out.
+  const std::vector<PlannedSet> plan = {planned(1, 300, kSetKindTest, 3600.0),
+                                        planned(1, 300, kSetKindTest, 0.0)};
+  const Outcome o =
+      run(plan, false, 1.0, RunnerState::kRest, [](ProtocolRunner& r) { r.request_start_now(); });
+  EXPECT_EQ(o.result, RunnerState::kDone);
+  ASSERT_EQ(o.session.sets.size(), 2u);
+  const auto k = kinds(o.session);
+  EXPECT_NE(std::find(k.begin(), k.end(), "start-now"), k.end());
+}
+
 }  // namespace

@@ -67,6 +67,8 @@ class ProtocolRunner {
 
   void request_pause() noexcept;
   void request_resume() noexcept;
+  // Ends a positioning or rest countdown now (the operator is ready); ignored during a set.
+  void request_start_now() noexcept;
   void request_redo() noexcept;
   void request_abort() noexcept;
   void mark(std::string note);
@@ -93,6 +95,7 @@ class ProtocolRunner {
   std::atomic<RunnerState> state_{RunnerState::kIdle};
   std::atomic<bool> pause_{false};
   std::atomic<bool> redo_{false};
+  std::atomic<bool> start_now_{false};
   std::atomic<bool> abort_{false};
   std::atomic<bool> stop_set_{false};                // tells acquire_set to end the running set
   std::atomic<const char*> stop_reason_{"aborted"};  // and the end_reason it writes

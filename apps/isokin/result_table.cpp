@@ -15,6 +15,11 @@
 namespace isokin::cli {
 namespace {
 
+// Imported recordings may not know the set velocity (stored as 0).
+std::string speed_label(double velocity) {
+  return velocity > 0.0 ? fmt::format("{:g} °/s", velocity) : std::string("speed ?");
+}
+
 using analysis::MovementSummary;
 using analysis::SetAnalysis;
 using drivers::Side;
@@ -157,7 +162,7 @@ void print_result_table(const acquisition::Session& session,
   std::string header = fmt::format("{:<{}}", "", kLabelWidth);
   std::string subheader = fmt::format("{:<{}}", "", kLabelWidth);
   for (const auto* c : cols) {
-    header += fmt::format("{:>{}}", fmt::format("{:g} °/s", c->velocity), kCellWidth);
+    header += fmt::format("{:>{}}", speed_label(c->velocity), kCellWidth);
     subheader += fmt::format("{:>{}}", drivers::to_string(c->side), kCellWidth);
   }
   fmt::print(out, "{}\n{}\n", header, subheader);
@@ -254,8 +259,9 @@ void print_result_table(const acquisition::Session& session,
   if (!analysis.ratios.empty()) {
     fmt::print(out, "\nRatios (best repetitions; angle-specific curves in --json)\n");
     for (const auto& r : analysis.ratios) {
-      fmt::print(out, "  {:<16} {:<5} {:>4g} °/s  {:.2f}  ({} / {})\n", r.kind,
-                 drivers::to_string(r.side), r.velocity, r.value, r.numerator, r.denominator);
+      fmt::print(out, "  {:<16} {:<5} {:>8}  {:.2f}  ({} / {})\n", r.kind,
+                 drivers::to_string(r.side), speed_label(r.velocity), r.value, r.numerator,
+                 r.denominator);
     }
   }
 
@@ -266,8 +272,8 @@ void print_result_table(const acquisition::Session& session,
           b.contraction == drivers::Contraction::kConcentric
               ? b.muscle_group
               : b.muscle_group + " " + std::string(drivers::to_string(b.contraction));
-      fmt::print(out, "  {:<11} {:>4g} °/s  {:>5.1f} % {:<5}  (right {:.1f}, left {:.1f} N·m)\n",
-                 group, b.velocity, b.deficit_percent, drivers::to_string(b.weaker_side),
+      fmt::print(out, "  {:<11} {:>8}  {:>5.1f} % {:<5}  (right {:.1f}, left {:.1f} N·m)\n", group,
+                 speed_label(b.velocity), b.deficit_percent, drivers::to_string(b.weaker_side),
                  b.right_peak_torque, b.left_peak_torque);
     }
   }
@@ -301,8 +307,8 @@ void print_result_table(const acquisition::Session& session,
   }
   for (const auto& s : analysis.sets) {
     for (const auto& w : s.warnings) {
-      fmt::print(out, "warning: set {} ({} {:g} °/s): {}\n", s.set_index,
-                 drivers::to_string(s.side), s.velocity, w);
+      fmt::print(out, "warning: set {} ({} {}): {}\n", s.set_index, drivers::to_string(s.side),
+                 speed_label(s.velocity), w);
     }
   }
 }

@@ -298,7 +298,7 @@ TEST_F(Import, GravityMomentOptionIsUsedAndReported) {
   EXPECT_EQ(off["sets"][0]["gravity"]["mode"], "off");
   EXPECT_LT(off["sets"][0]["extension"]["peak_torque_nm"].get<double>(), 195.0);
   const auto table = run("analyze --no-gravity '" + h5 + "'");
-  EXPECT_NE(table.out.find("gravity correction off: off by setting"), std::string::npos)
+  EXPECT_NE(table.out.find("gravity correction off in all sets: off by setting"), std::string::npos)
       << table.out;
 }
 

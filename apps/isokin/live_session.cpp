@@ -9,11 +9,13 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <ostream>
 
 #include "isokin/acquisition/fan_out.h"
+#include "isokin/analysis/gravity_correction.h"
 #include "isokin/analysis/live_analyser.h"
 
 namespace isokin::cli {
@@ -64,22 +66,52 @@ class AnalyserConsumer final : public acquisition::SampleConsumer {
   void begin_set(const SetInfo& set) override {
     analyser_.reset();
     reps_.store(0);
-    if (set.kind == acquisition::kSetKindGravity) return;  // relaxed limb: nothing to analyse
+    side_ = set.setpoint.side;
     joint_ = set.setpoint.joint;
+    in_gravity_trial_ = set.kind == acquisition::kSetKindGravity;
+    trial_torque_.clear();
+    trial_angle_.clear();
+    if (in_gravity_trial_) return;  // relaxed limb: nothing to analyse, only the limb's weight
+    // The same choice analyze_session makes, so live numbers equal `isokin analyze`: a knee set
+    // uses the limb moment of its side's passive gravity trial when one was recorded.
+    analysis::AnalysisSettings settings;
+    if (const auto trial = trial_moment_.find(side_);
+        trial != trial_moment_.end() && joint_ == drivers::Joint::kKnee) {
+      settings.gravity.mode = analysis::GravityMode::kGiven;
+      settings.gravity.limb_moment = trial->second;
+    }
     try {
       analyser_ = std::make_unique<analysis::LiveAnalyser>(
-          set, sample_rate_, analysis::AnalysisSettings{},
-          [this](const analysis::PhaseResult& r) { report(r); }, body_mass_);
+          set, sample_rate_, settings, [this](const analysis::PhaseResult& r) { report(r); },
+          body_mass_);
     } catch (const std::exception& e) {
       printer_.line(fmt::format("  live analysis off for this set: {}", e.what()));
     }
   }
   void consume(std::span<const Sample> samples) override {
     if (analyser_) analyser_->push(samples);
+    if (in_gravity_trial_) {
+      for (const Sample& s : samples) {
+        trial_torque_.push_back(s.torque);
+        trial_angle_.push_back(s.angle);
+      }
+    }
   }
   void end_set(const SetStats& /*stats*/) override {
     if (analyser_) analyser_->finish();
     analyser_.reset();
+    if (in_gravity_trial_ && joint_ == drivers::Joint::kKnee) {
+      const auto n = static_cast<Eigen::Index>(trial_torque_.size());
+      const auto estimate = analysis::estimate_limb_moment_from_trial(
+          Eigen::Map<const Eigen::ArrayXd>(trial_torque_.data(), n),
+          Eigen::Map<const Eigen::ArrayXd>(trial_angle_.data(), n));
+      if (estimate.mode == analysis::GravityMode::kFromTrial) {
+        trial_moment_[side_] = estimate.limb_moment;
+        printer_.line(fmt::format("  gravity trial: limb moment {:.1f} N·m", estimate.limb_moment));
+      } else {
+        printer_.line(fmt::format("  gravity trial unusable: {}", estimate.reason));
+      }
+    }
   }
 
  private:
@@ -97,7 +129,12 @@ class AnalyserConsumer final : public acquisition::SampleConsumer {
   double body_mass_;
   std::atomic<int>& reps_;
   drivers::Joint joint_ = drivers::Joint::kKnee;
+  drivers::Side side_ = drivers::Side::kRight;
   std::unique_ptr<analysis::LiveAnalyser> analyser_;
+  bool in_gravity_trial_ = false;
+  std::vector<double> trial_torque_;  // the passive trial, analysed when it ends
+  std::vector<double> trial_angle_;
+  std::map<drivers::Side, double> trial_moment_;  // N·m, per side, from its gravity trial
 };
 
 // About once a second of device time: set, repetition, live peak torque, time left.

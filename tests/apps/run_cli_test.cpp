@@ -15,10 +15,14 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "isokin/acquisition/protocol.h"
 #include "isokin/acquisition/session_file.h"
@@ -240,6 +244,41 @@ TEST_F(RunCli, EveryShippedProtocolRunsOnTheSimulator) {
       EXPECT_NE(out.find("rep  1 extension"), std::string::npos) << name << "\n" << out;
     }
   }
+}
+
+// The live per-repetition lines equal `isokin analyze` of the recorded file, including the
+// gravity correction taken from the protocol's passive trial.
+TEST_F(RunCli, LiveResultsEqualTheOfflineAnalysisOfTheFile) {
+  const fs::path file = dir_ / "live.h5";
+  std::string out;
+  ASSERT_EQ(run({"run", "knee-60-180-300-concentric", "--side", "right", "--fast", "--out",
+                 file.string(), "--subject", "S-1", "--body-mass", "75"},
+                &out),
+            0);
+  EXPECT_NE(out.find("gravity trial: limb moment"), std::string::npos) << out;
+  const std::regex result(R"(peak +(-?[0-9.]+) N·m at +(-?[0-9]+)°, work +(-?[0-9.]+) J)");
+  std::multiset<std::string> live;
+  for (auto it = std::sregex_iterator(out.begin(), out.end(), result); it != std::sregex_iterator();
+       ++it) {
+    live.insert((*it)[1].str() + "|" + (*it)[2].str() + "|" + (*it)[3].str());
+  }
+  std::string json;
+  ASSERT_EQ(run({"analyze", "--json", file.string()}, &json), 0);
+  const auto j = nlohmann::json::parse(json);
+  std::multiset<std::string> offline;
+  for (const auto& set : j["sets"]) {
+    EXPECT_EQ(set["gravity"]["mode"], "from-trial") << set.dump();
+    for (const char* movement : {"extension", "flexion"}) {
+      for (const auto& r : set[movement]["repetitions"]) {
+        char line[96];
+        std::snprintf(line, sizeof line, "%.1f|%.0f|%.1f", r["peak_torque_nm"].get<double>(),
+                      r["angle_at_peak_deg"].get<double>(), r["work_j"].get<double>());
+        offline.insert(line);
+      }
+    }
+  }
+  EXPECT_GT(offline.size(), 20u);
+  EXPECT_EQ(live, offline);
 }
 
 TEST_F(RunCli, RealTimeRunPacesToTheDeviceAndPrintsResultsAsTheyCome) {

@@ -9,6 +9,11 @@
 namespace isokin::analysis {
 namespace {
 
+// Imported recordings may not know the set velocity (stored as 0).
+std::string speed_text(double velocity) {
+  return velocity > 0.0 ? fmt::format("{:g} °/s", velocity) : std::string("speed ?");
+}
+
 using drivers::Side;
 
 struct Effort {
@@ -81,7 +86,7 @@ void compare_sets(SessionAnalysis& a) {
     c.limb_symmetry_index = stronger > 0.0 ? 100.0 * weaker / stronger : 0.0;
     a.bilateral.push_back(c);
     const std::string where =
-        fmt::format("{} {} {:g} °/s", c.muscle_group, drivers::to_string(contraction), v);
+        fmt::format("{} {} {}", c.muscle_group, drivers::to_string(contraction), speed_text(v));
     if (c.deficit_percent > thresholds.bilateral_deficit_max) {
       a.flags.push_back({"bilateral_deficit",
                          fmt::format("{}: {} side {:.1f} % weaker (threshold {:g} %)", where,
@@ -127,8 +132,9 @@ void compare_sets(SessionAnalysis& a) {
       if (r.value < threshold) {
         a.flags.push_back(
             {conventional ? "conventional_hq_low" : "functional_hq_low",
-             fmt::format("{} {:g} °/s: {} H:Q {:.2f} below {:.2f}", drivers::to_string(side), v,
-                         conventional ? "conventional" : "functional", r.value, threshold),
+             fmt::format("{} {}: {} H:Q {:.2f} below {:.2f}", drivers::to_string(side),
+                         speed_text(v), conventional ? "conventional" : "functional", r.value,
+                         threshold),
              r.value, threshold,
              conventional ? "Coombs & Garbutt 2002, J Sports Sci Med 1:56-62"
                           : "Aagaard et al. 1998, Am J Sports Med 26:231-7"});
@@ -141,9 +147,9 @@ void compare_sets(SessionAnalysis& a) {
       if (!(m->coefficient_of_variation > thresholds.coefficient_of_variation_max)) continue;
       a.flags.push_back(
           {"repetition_variation_high",
-           fmt::format("set {} {} {:g} °/s {}: peak torque varies {:.1f} % between repetitions",
-                       s.set_index, drivers::to_string(s.side), s.velocity, m->muscle_group,
-                       m->coefficient_of_variation),
+           fmt::format("set {} {} {} {}: peak torque varies {:.1f} % between repetitions",
+                       s.set_index, drivers::to_string(s.side), speed_text(s.velocity),
+                       m->muscle_group, m->coefficient_of_variation),
            m->coefficient_of_variation, thresholds.coefficient_of_variation_max,
            "Biodex System 4 clinical resource manual (CV above 15 % suggests submaximal or "
            "inconsistent effort)"});

@@ -16,6 +16,7 @@ function(isokin_add_test name)
   cmake_parse_arguments(ARG "" "" "SOURCES;LIBS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE isokin_warnings GTest::gtest_main ${ARG_LIBS})
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests)
   target_compile_definitions(${name} PRIVATE
     ISOKIN_SHARED_DIR="${ISOKIN_SHARED_DIR}"
     ISOKIN_SOURCE_DIR="${PROJECT_SOURCE_DIR}"

@@ -10,22 +10,14 @@
 #include <sstream>
 #include <string>
 
+#include "support/cli_runner.h"
+
 namespace {
 
 namespace fs = std::filesystem;
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using isokin::test::CommandResult;
+using isokin::test::slurp;
 
 class Cli : public ::testing::Test {
  protected:
@@ -38,19 +30,7 @@ class Cli : public ::testing::Test {
   static void TearDownTestSuite() { fs::remove_all(dir_); }
 
   static CommandResult run(const std::string& args) {
-    const fs::path err = dir_ / "stderr.txt";
-    const std::string cmd =
-        std::string("'") + ISOKIN_CLI_PATH + "' " + args + " 2>'" + err.string() + "'";
-    CommandResult r;
-    FILE* pipe = ::popen(cmd.c_str(), "r");
-    if (pipe == nullptr) return r;
-    char buffer[4096];
-    std::size_t n = 0;
-    while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) r.out.append(buffer, n);
-    const int status = ::pclose(pipe);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.err = slurp(err);
-    return r;
+    return isokin::test::run_cli(args, dir_ / "stderr.txt");
   }
 
   // One line on stderr naming the file; exit code not 0; nothing on stdout.

@@ -161,7 +161,11 @@ void LiveAnalyser::publish(const MovementPhase& phase) {
       r.flags |= kPhaseGap;
     }
   }
-  if (phase.end == n) r.flags |= kPhaseTruncated;
+  // Still moving at the last sample: the set was stopped (abort, redo, unplug) mid-movement,
+  // so its numbers describe part of a repetition. A lever already at rest is a whole movement.
+  if (phase.end == n && std::abs(velocity_[n - 1]) > settings_.segmentation.velocity_threshold) {
+    r.flags |= kPhaseTruncated;
+  }
   if (!finite) {
     r.flags |= kPhaseNonFinite;
     r.peak_torque = r.angle_at_peak = r.time_to_peak = r.work = r.mean_power = kNotAvailable;

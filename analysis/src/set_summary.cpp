@@ -8,8 +8,9 @@
 namespace isokin::analysis {
 namespace {
 
+// A phase with NaN numbers, or only part of a movement, is listed but never best or summed.
 bool usable(const PhaseResult& r) {
-  return (r.flags & kPhaseNonFinite) == 0;
+  return (r.flags & (kPhaseNonFinite | kPhaseTruncated)) == 0;
 }
 
 std::string describe_flags(const PhaseResult& r) {
@@ -24,7 +25,7 @@ std::string describe_flags(const PhaseResult& r) {
   add(kPhaseGap, "samples missing or time steps irregular inside it");
   add(kPhaseNoIsokinetic, "the set velocity was never reached, no isokinetic values");
   add(kPhaseFlatTorque, "torque flat (no effort or a dead sensor)");
-  add(kPhaseTruncated, "the recording ends inside it");
+  add(kPhaseTruncated, "the recording ends inside it (cut off): not counted");
   return text;
 }
 

@@ -118,10 +118,11 @@ class AnalyserConsumer final : public acquisition::SampleConsumer {
   void report(const analysis::PhaseResult& r) {
     if (r.movement == drivers::Movement::kFlexion) reps_.store(r.repetition + 1);
     printer_.line(fmt::format(
-        "    rep {:>2} {:<9} {:<10} {:<10} peak {:6.1f} N·m at {:3.0f}°, work {:6.1f} J",
+        "    rep {:>2} {:<9} {:<10} {:<10} peak {:6.1f} N·m at {:3.0f}°, work {:6.1f} J{}",
         r.repetition + 1, drivers::to_string(r.movement),
         analysis::muscle_group_name(joint_, r.muscle), drivers::to_string(r.contraction),
-        r.peak_torque, r.angle_at_peak, r.work));
+        r.peak_torque, r.angle_at_peak, r.work,
+        (r.flags & analysis::kPhaseTruncated) != 0 ? "  (cut off: not counted)" : ""));
   }
 
   Printer& printer_;

@@ -135,4 +135,36 @@ TEST(BadInput, LowRateLowersTheCutOffWithAWarning) {
   EXPECT_NEAR(a.extension.peak_torque, 200.0, 200.0 * 0.01);
 }
 
+TEST(BadInput, MovementCutOffByTheEndOfTheRecordingIsNotReported) {
+  // Recording stopped (abort, unplug) in the middle of the third extension.
+  auto s = three_repetitions(1000.0);
+  auto& sig = s.signals();
+  const std::size_t stop = at(sig, 0.5 + 2 * 3.2 + 0.8);
+  for (auto* column : {&sig.time, &sig.torque, &sig.angle, &sig.velocity}) column->resize(stop);
+  sig.status.resize(stop);
+  const auto a = analyze_set(s.set(60, 60), {}, 0.0, 1000.0);
+  ASSERT_EQ(a.extension.repetitions.size(), 3U);
+  EXPECT_EQ(a.flexion.repetitions.size(), 2U);
+  EXPECT_NE(a.extension.repetitions[2].flags & kPhaseTruncated, 0U);
+  EXPECT_EQ(a.extension.repetitions[1].flags, kPhaseOk);
+  EXPECT_TRUE(has_warning(a, "cut off"));
+  EXPECT_NEAR(a.extension.total_work, 400.0, 0.4);  // the two whole extensions only
+  EXPECT_NE(a.extension.best_repetition, 2);
+
+  // A recording that ends just as the lever comes to rest (no rest after it) keeps its last
+  // movement: the lever had decelerated below the threshold.
+  auto ends_at_rest = three_repetitions(1000.0);
+  auto& rest_sig = ends_at_rest.signals();
+  const std::size_t end = at(rest_sig, 0.5 + 3 * 3.2);
+  for (auto* column : {&rest_sig.time, &rest_sig.torque, &rest_sig.angle, &rest_sig.velocity}) {
+    column->resize(end);
+  }
+  rest_sig.status.resize(end);
+  ASSERT_LT(std::abs(rest_sig.velocity.back()), 10.0);
+  const auto whole = analyze_set(ends_at_rest.set(60, 60), {}, 0.0, 1000.0);
+  ASSERT_EQ(whole.flexion.repetitions.size(), 3U);
+  EXPECT_EQ(whole.flexion.repetitions[2].flags & kPhaseTruncated, 0U);
+  EXPECT_FALSE(has_warning(whole, "cut off"));
+}
+
 }  // namespace

@@ -30,7 +30,7 @@ enum PhaseFlag : std::uint32_t {
   kPhaseGap = 1u << 2,            // samples lost or time jumps inside the phase
   kPhaseNoIsokinetic = 1u << 3,   // the set velocity was never reached
   kPhaseFlatTorque = 1u << 4,     // torque did not vary: no effort or a dead sensor
-  kPhaseTruncated = 1u << 5,      // the recording ended or started inside the filter margin
+  kPhaseTruncated = 1u << 5,      // the recording ended while the lever was still moving
 };
 
 // A phase whose directed torque varies less than this (N·m) shows no effort or a dead sensor.

@@ -14,6 +14,10 @@
 
 namespace isokin::cli {
 
+// The shipped protocols: <prefix>/share/isokin/protocols next to an installed binary, else the
+// source tree's protocols/ (a build run from its build directory).
+std::filesystem::path shipped_protocols_dir();
+
 struct DemoOptions {
   std::filesystem::path out = "demo.h5";
   std::uint64_t seed = 1;

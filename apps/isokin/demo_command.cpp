@@ -26,7 +26,7 @@ std::string utc_now() {
 // The demo is the shipped bilateral 60/180 °/s protocol on the simulator, as fast as it goes.
 int run_demo(const DemoOptions& options, std::ostream& out) {
   const auto protocol = acquisition::load_protocol(
-      acquisition::find_protocol("knee-60-180-bilateral", {ISOKIN_PROTOCOLS_DIR}));
+      acquisition::find_protocol("knee-60-180-bilateral", {shipped_protocols_dir()}));
   drivers::DeviceOptions device_options;
   device_options.seed = options.seed;
   const auto device = drivers::make_device("sim", device_options);

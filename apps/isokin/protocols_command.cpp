@@ -11,9 +11,20 @@
 
 namespace isokin::cli {
 
+std::filesystem::path shipped_protocols_dir() {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  const fs::path executable = fs::read_symlink("/proc/self/exe", error);
+  if (!error) {
+    const fs::path installed = executable.parent_path().parent_path() / "share/isokin/protocols";
+    if (fs::is_directory(installed, error)) return installed;
+  }
+  return ISOKIN_PROTOCOLS_DIR;
+}
+
 int run_protocols(std::ostream& out) {
   namespace fs = std::filesystem;
-  const auto directories = acquisition::protocol_directories(ISOKIN_PROTOCOLS_DIR);
+  const auto directories = acquisition::protocol_directories(shipped_protocols_dir());
   std::set<std::string> seen;  // an earlier directory's protocol hides a later one of that name
   for (const auto& dir : directories) {
     std::error_code error;
@@ -27,7 +38,7 @@ int run_protocols(std::ostream& out) {
       if (entry.path().extension() == ".json") files.push_back(entry.path());
     }
     std::sort(files.begin(), files.end());
-    const bool shipped = fs::equivalent(dir, ISOKIN_PROTOCOLS_DIR, error);
+    const bool shipped = fs::equivalent(dir, shipped_protocols_dir(), error);
     fmt::print(out, "{} ({})\n", dir.string(), shipped ? "shipped" : "user");
     for (const auto& file : files) {
       const std::string name = file.stem().string();

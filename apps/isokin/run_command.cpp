@@ -36,7 +36,7 @@ int run_protocol(const RunOptions& options, std::ostream& out) {
     throw std::runtime_error(
         "--stream is not supported yet (live streaming to other programs comes with issue 6)");
   }
-  const auto directories = acquisition::protocol_directories(ISOKIN_PROTOCOLS_DIR);
+  const auto directories = acquisition::protocol_directories(shipped_protocols_dir());
   const auto path = acquisition::find_protocol(options.protocol, directories);
   const auto protocol = acquisition::load_protocol(path);
   check_subject_data(protocol, options);

@@ -196,6 +196,21 @@ Protocol parse_protocol(std::string_view json_text, const std::string& source) {
       what = what.substr(colon + 2);
     }
     throw ProtocolError(fmt::format("{}:{}:{}: invalid JSON: {}", source, line, column, what));
+  } catch (const json::out_of_range& e) {
+    // A number too large for a double (found by fuzz_protocol): nlohmann names the text, not its
+    // position, so find the text to point at it.
+    std::string what = e.what();
+    if (const auto bracket = what.find("] "); bracket != std::string::npos) {
+      what = what.substr(bracket + 2);
+    }
+    std::size_t at = 0;
+    if (const auto open = what.find('\''); open != std::string::npos) {
+      const auto close = what.find('\'', open + 1);
+      const auto found = json_text.find(what.substr(open + 1, close - open - 1));
+      if (found != std::string_view::npos) at = found;
+    }
+    const auto [line, column] = line_and_column(json_text, at);
+    throw ProtocolError(fmt::format("{}:{}:{}: invalid JSON: {}", source, line, column, what));
   }
   const Checker c(source);
   if (!doc.is_object()) c.fail("", "a protocol must be a JSON object");

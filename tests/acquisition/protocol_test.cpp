@@ -101,6 +101,13 @@ TEST(ProtocolErrors, SyntaxErrorsNameLineAndColumn) {
   expect_error("", {"test.json:1:1:"});
 }
 
+TEST(ProtocolErrors, NumberTooLargeForADoubleNamesLineAndColumn) {
+  // Regression: found by fuzz_protocol; nlohmann throws out_of_range (406), which escaped as a
+  // foreign exception without file or position.
+  expect_error("{\n  \"schema_version\": 1e99999\n}",
+               {"test.json:2:21:", "invalid JSON", "number overflow"});
+}
+
 TEST(ProtocolErrors, ContentErrorsNameTheJsonPointer) {
   const std::string good_set =
       R"([{"mode": "concentric/concentric", "velocity_deg_s": 60, "repetitions": 5}])";

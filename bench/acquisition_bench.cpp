@@ -29,16 +29,10 @@ using drivers::Sample;
 using Clock = std::chrono::steady_clock;
 
 std::vector<Sample> simulated_samples(int repetitions, double velocity) {
-  drivers::SimulatedDynamometer sim;
-  sim.open();
   drivers::MotionSetpoint sp;
   sp.repetitions = repetitions;
   sp.extension_velocity = sp.flexion_velocity = velocity;
-  sim.apply(sp);
-  sim.start();
-  std::vector<Sample> all(sim.ground_truth().back().sample_count);
-  sim.read(all);
-  return all;
+  return drivers::simulate_set({}, sp);
 }
 
 // Replays samples, optionally paced to `rate` samples per wall-clock second, and notes when

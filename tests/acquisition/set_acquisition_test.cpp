@@ -28,17 +28,6 @@ class SetAcquisition : public ::testing::Test {
   fs::path dir_;
 };
 
-std::vector<Sample> generate(const SimulationSettings& settings, const MotionSetpoint& sp) {
-  SimulatedDynamometer sim(settings);
-  sim.open();
-  sim.apply(sp);
-  sim.start();
-  std::vector<Sample> all(sim.ground_truth().back().sample_count);
-  const auto r = sim.read(all);
-  EXPECT_EQ(r.count, all.size());
-  return all;
-}
-
 SessionInfo session_info(const Device& device) {
   SessionInfo info;
   info.created_utc = "2026-11-25T12:00:00Z";
@@ -69,7 +58,7 @@ TEST_F(SetAcquisition, RecordsEverySampleBitForBit) {
     EXPECT_EQ(stats.end_reason, "end of stream");
     writer.finish();
   }
-  const auto expected = generate(settings, sp);
+  const auto expected = simulate_set(settings, sp);
   const Session session = read_session(file);
   ASSERT_EQ(session.sets.size(), 1U);
   const auto& sig = session.sets[0].signals;

@@ -167,16 +167,10 @@ class RunCli : public ::testing::Test {
                                                 double velocity) {
     drivers::SimulationSettings settings;
     settings.seed = seed;
-    drivers::SimulatedDynamometer sim(settings);
-    sim.open();
     drivers::MotionSetpoint sp;
     sp.repetitions = repetitions;
     sp.extension_velocity = sp.flexion_velocity = velocity;
-    sim.apply(sp);
-    sim.start();
-    std::vector<drivers::Sample> all(sim.ground_truth().back().sample_count);
-    sim.read(all);
-    return all;
+    return drivers::simulate_set(settings, sp);
   }
 
   static void expect_prefix_of(const SetSignals& got, const std::vector<drivers::Sample>& all) {

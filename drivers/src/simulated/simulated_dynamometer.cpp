@@ -290,4 +290,17 @@ void SimulatedDynamometer::close() {
   samples_.clear();
 }
 
+std::vector<Sample> simulate_set(SimulationSettings settings, const MotionSetpoint& setpoint) {
+  settings.realtime = false;
+  SimulatedDynamometer sim(settings);
+  sim.open();
+  sim.apply(setpoint);
+  sim.start();
+  std::vector<Sample> all(sim.ground_truth().back().sample_count);
+  const ReadResult r = sim.read(all);
+  all.resize(r.count);
+  sim.close();
+  return all;
+}
+
 }  // namespace isokin::drivers

@@ -103,4 +103,8 @@ class SimulatedDynamometer final : public Device {
   std::vector<SetTruth> truth_;
 };
 
+// One whole set exactly as a SimulatedDynamometer with these settings produces it (same seed,
+// same samples), read without pacing: what tests and benchmarks compare recordings against.
+std::vector<Sample> simulate_set(SimulationSettings settings, const MotionSetpoint& setpoint);
+
 }  // namespace isokin::drivers

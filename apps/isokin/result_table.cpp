@@ -24,7 +24,7 @@ using analysis::MovementSummary;
 using analysis::SetAnalysis;
 using drivers::Side;
 
-constexpr int kLabelWidth = 24;
+constexpr int kLabelWidth = 32;
 constexpr int kCellWidth = 10;
 
 // Column order: by speed, right before left; a redone set replaces the earlier one.
@@ -165,7 +165,11 @@ void print_result_table(const acquisition::Session& session,
     header += fmt::format("{:>{}}", speed_label(c->velocity), kCellWidth);
     subheader += fmt::format("{:>{}}", drivers::to_string(c->side), kCellWidth);
   }
-  fmt::print(out, "{}\n{}\n", header, subheader);
+  // Midline joints (trunk) have no side to show.
+  const bool sided = std::any_of(cols.begin(), cols.end(),
+                                 [](const SetAnalysis* c) { return c->side != Side::kNone; });
+  fmt::print(out, "{}\n", header);
+  if (sided) fmt::print(out, "{}\n", subheader);
   // A third header line when sets of different contraction modes share a speed and side.
   const bool mixed_modes = std::any_of(cols.begin(), cols.end(), [&](const SetAnalysis* c) {
     return c->mode != cols.front()->mode;
@@ -225,8 +229,12 @@ void print_result_table(const acquisition::Session& session,
   row(
       label(false, "angle °"), [](const SetAnalysis& s) { return s.flexion.angle_at_peak; },
       "{:.0f}", has_flex);
+  const bool knee = std::any_of(cols.begin(), cols.end(), [](const SetAnalysis* c) {
+    return c->joint == drivers::Joint::kKnee;
+  });
   row(
-      "H:Q (conv.)", [](const SetAnalysis& s) { return s.hq_ratio; }, "{:.2f}", has_both);
+      knee ? "H:Q (conv.)" : "Flexor/extensor ratio",
+      [](const SetAnalysis& s) { return s.hq_ratio; }, "{:.2f}", has_both);
   row(
       label(true, "work J"), [](const SetAnalysis& s) { return s.extension.total_work; }, "{:.0f}",
       has_ext);

@@ -43,7 +43,7 @@ int run_protocol(const RunOptions& options, std::ostream& out) {
   std::vector<drivers::Side> sides;
   if (!options.side.empty()) {
     const auto side = drivers::parse_side(options.side);
-    if (!side)
+    if (!side || *side == drivers::Side::kNone)
       throw std::runtime_error(fmt::format("--side {}: must be left or right", options.side));
     if (protocol.joint == drivers::Joint::kTrunk) {
       throw std::runtime_error(

@@ -383,7 +383,9 @@ TEST_F(RunCli, KilledMidSetLosesAtMostTheLastSecond) {
               dir_ / "stderr.txt");
   ASSERT_TRUE(child.wait_for("set 1/1")) << child.output();
   const auto set_started = Clock::now();  // the device starts just after this line
-  std::this_thread::sleep_for(std::chrono::milliseconds(3200));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  child.type("m knee pain");  // an event of the set being killed: flushed with its samples
+  std::this_thread::sleep_for(std::chrono::milliseconds(2200));
   const double killed_after = std::chrono::duration<double>(Clock::now() - set_started).count();
   child.signal(SIGKILL);
   EXPECT_EQ(child.wait(), 128 + SIGKILL);
@@ -397,6 +399,11 @@ TEST_F(RunCli, KilledMidSetLosesAtMostTheLastSecond) {
   EXPECT_GE(static_cast<double>(got.size()), (killed_after - 1.0) * kRate) << killed_after;
   EXPECT_LE(static_cast<double>(got.size()), killed_after * kRate + 1);
   expect_prefix_of(got, simulated(11, 10, 60));
+  const auto mark = std::find_if(session.events.begin(), session.events.end(),
+                                 [](const auto& e) { return e.kind == "mark"; });
+  ASSERT_NE(mark, session.events.end()) << "the operator's mark 2 s before the kill was lost";
+  EXPECT_EQ(mark->detail, "knee pain");
+  EXPECT_EQ(mark->set_index, 0);
 
   // h5py, SWMR: the same rows, by the documented rule min(lengths, flushed_rows).
   const std::string command =

@@ -185,4 +185,38 @@ PhaseResult analyze_phase(const PhaseSignals& s, const MovementPhase& phase,
   return r;
 }
 
+PhaseResult analyze_isometric_effort(const PhaseSignals& s, const MovementPhase& effort,
+                                     const AnalysisSettings& settings) {
+  PhaseResult r;
+  r.movement = effort.movement;
+  r.repetition = effort.repetition;
+  r.muscle = effort.movement == drivers::Movement::kExtension ? MuscleGroup::kExtensors
+                                                              : MuscleGroup::kFlexors;
+  r.contraction = Contraction::kIsometric;
+  const Eigen::Index n = effort.end - effort.begin;
+  const double directed = r.muscle == MuscleGroup::kExtensors ? 1.0 : -1.0;
+  const Eigen::ArrayXd torque = directed * s.torque.segment(effort.begin, n);
+  const auto time = s.time.segment(effort.begin, n);
+  const auto angle = s.angle.segment(effort.begin, n);
+  r.start_time = time[0];
+  r.end_time = effort.end < s.time.size() ? s.time[effort.end] : time[n - 1];
+  // The lever does not move, so there is no torque-angle curve to fit: the plateau's largest
+  // filtered sample is the peak, and the plateau mean says how steady it was.
+  Eigen::Index peak = 0;
+  r.peak_torque = torque.maxCoeff(&peak);
+  r.angle_at_peak = angle[peak];
+  r.time_to_peak = time[peak] - r.start_time;
+  r.range_of_motion = angle.maxCoeff() - angle.minCoeff();
+  r.work = 0.0;
+  r.mean_power = 0.0;
+  const double half = settings.isometric.plateau_time / 2.0;
+  const auto in_plateau = (time >= time[peak] - half && time <= time[peak] + half).cast<double>();
+  r.plateau_torque = (torque * in_plateau).sum() / in_plateau.sum();
+  if (torque.maxCoeff() - torque.minCoeff() < kFlatTorqueRange) r.flags |= kPhaseFlatTorque;
+  r.torque_at_angles.assign(settings.torque_angles.size(), kNotAvailable);
+  r.curve_start_angle = angle[peak];
+  r.isokinetic.target_velocity = 0.0;
+  return r;
+}
+
 }  // namespace isokin::analysis

@@ -232,9 +232,22 @@ TEST_F(RunCli, EveryShippedProtocolRunsOnTheSimulator) {
       ASSERT_EQ(set.stats.consumers.size(), 3u);  // recorder, analyser, progress
       for (const auto& c : set.stats.consumers) EXPECT_EQ(c.dropped, 0u) << c.name;
     }
-    // Live per-repetition results of the moving protocols.
-    if (name.find("isometric") == std::string::npos) {
-      EXPECT_NE(out.find("rep  1 extension"), std::string::npos) << name << "\n" << out;
+    // Live per-repetition results, efforts included, and the analysis of every set.
+    EXPECT_NE(out.find("rep  1 extension"), std::string::npos) << name << "\n" << out;
+    if (name.find("trunk") != std::string::npos) {
+      for (const auto& set : session.sets) EXPECT_EQ(set.info.setpoint.side, drivers::Side::kNone);
+    }
+    std::string analysis;
+    ASSERT_EQ(run({"analyze", file.string(), "--json"}, &analysis), 0) << name;
+    const auto doc = nlohmann::json::parse(analysis);
+    for (const auto& set : doc["sets"]) {
+      if (set["kind"] != "test") continue;
+      EXPECT_GT(set["extension"]["repetitions"].size(), 0u) << name << " set " << set["set_index"];
+      EXPECT_GT(set["flexion"]["repetitions"].size(), 0u) << name << " set " << set["set_index"];
+      if (name.find("isometric") != std::string::npos) {
+        EXPECT_TRUE(set.contains("hq_isometric")) << name;
+        EXPECT_EQ(set["extension"]["repetitions"][0]["contraction"], "isometric");
+      }
     }
   }
 }

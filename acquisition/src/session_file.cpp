@@ -369,6 +369,13 @@ void write_metadata(const ErrorContext& ctx, hid_t file, const SessionInfo& info
     const hdf5::Group subject = create_group(ctx, file, "/subject");
     write_string_attribute(ctx, subject.get(), "/subject", "id", info.subject.id);
     write_quantity(ctx, subject.get(), "/subject", "body_mass", info.subject.body_mass_kg, "kg");
+    // Personal data only when given: files without it have no such attributes at all.
+    if (!info.subject.name.empty()) {
+      write_string_attribute(ctx, subject.get(), "/subject", "name", info.subject.name);
+    }
+    if (!info.subject.birth_date.empty()) {
+      write_string_attribute(ctx, subject.get(), "/subject", "birth_date", info.subject.birth_date);
+    }
   }
 
   {
@@ -1499,26 +1506,54 @@ const fs::path& SessionWriter::path() const noexcept {
 // ---------------------------------------------------------------------------------------------
 // Whole sessions
 
-Session read_session(const fs::path& path) {
+namespace {
+
+// Reads a session. With `lost` null every problem throws (read_session); otherwise each part
+// that cannot be read is skipped, its problem appended to *lost, and reading goes on
+// (salvage_session). Parts: root attributes, subject, device, protocol, each set, events.
+Session read_session_parts(const fs::path& path, std::vector<std::string>* lost) {
   hdf5::silence_error_printing();
   const hdf5::File file = open_session_file(path);
   const ErrorContext ctx(path, Kind::kDamaged);
   const hid_t root = file.get();
+  const std::string prefix = path.string() + ": ";
+  const auto part = [&](auto&& read) {
+    if (lost == nullptr) {
+      read();
+      return;
+    }
+    try {
+      read();
+    } catch (const SessionFileError& error) {
+      std::string what = error.what();
+      if (what.starts_with(prefix)) what.erase(0, prefix.size());
+      lost->push_back(std::move(what));
+    }
+  };
 
   Session session;
+  // The version decides how everything else is read: never guessed.
   session.format_version = read_int_attribute(ctx, root, "/", "format_version");
-  session.complete = read_int_attribute(ctx, root, "/", "complete") != 0;
   SessionInfo& info = session.info;
-  info.created_utc = read_string_attribute(ctx, root, "/", "created_utc");
-  info.software = read_string_attribute(ctx, root, "/", "software");
+  part([&] {
+    session.complete = read_int_attribute(ctx, root, "/", "complete") != 0;
+    info.created_utc = read_string_attribute(ctx, root, "/", "created_utc");
+    info.software = read_string_attribute(ctx, root, "/", "software");
+  });
 
-  {
+  part([&] {
     const hdf5::Object subject = open_object(ctx, root, "/", "subject", H5I_GROUP);
     info.subject.id = read_string_attribute(ctx, subject.get(), "/subject", "id");
     info.subject.body_mass_kg = read_quantity(ctx, subject.get(), "/subject", "body_mass", "kg");
-  }
+    for (const auto& [name, into] : {std::pair{"name", &info.subject.name},
+                                     std::pair{"birth_date", &info.subject.birth_date}}) {
+      if (has_attribute(ctx, subject.get(), "/subject", name)) {
+        *into = read_string_attribute(ctx, subject.get(), "/subject", name);
+      }
+    }
+  });
 
-  {
+  part([&] {
     drivers::DeviceDescription& device = info.device;
     const hdf5::Object group = open_object(ctx, root, "/", "device", H5I_GROUP);
     device.driver = read_string_attribute(ctx, group.get(), "/device", "driver");
@@ -1547,22 +1582,57 @@ Session read_session(const fs::path& path) {
       out.gain = read_double_attribute(ctx, id, calibration.path, "gain");
       out.offset = read_double_attribute(ctx, id, calibration.path, "offset");
     }
-  }
+  });
 
-  {
+  part([&] {
     const hdf5::Object protocol = open_object(ctx, root, "/", "protocol", H5I_GROUP);
     info.protocol_name = read_string_attribute(ctx, protocol.get(), "/protocol", "name");
     info.protocol_json = read_string_attribute(ctx, protocol.get(), "/protocol", "json");
-  }
+  });
 
   const std::string sets_path = std::string("/") + kSetsGroup;
-  const hdf5::Object sets = open_object(ctx, root, "/", kSetsGroup, H5I_GROUP);
-  for (const IndexedGroup& set : indexed_groups(ctx, sets.get(), sets_path, kSetPrefix)) {
-    session.sets.push_back(
-        read_set(ctx, set.group.get(), set.path, set.index, session.format_version));
+  part([&] {
+    const hdf5::Object sets = open_object(ctx, root, "/", kSetsGroup, H5I_GROUP);
+    if (lost == nullptr) {
+      for (const IndexedGroup& set : indexed_groups(ctx, sets.get(), sets_path, kSetPrefix)) {
+        session.sets.push_back(
+            read_set(ctx, set.group.get(), set.path, set.index, session.format_version));
+      }
+      return;
+    }
+    // Salvage: each set on its own, so one damaged set does not take the others with it.
+    std::set<int> indices;
+    for (const std::string& name : child_names(ctx, sets.get(), sets_path, kSetPrefix)) {
+      part([&] {
+        const hdf5::Object group = open_object(ctx, sets.get(), sets_path, name, H5I_GROUP);
+        const std::string set_path = child_path(sets_path, name);
+        const int index = read_int_attribute(ctx, group.get(), set_path, "index", 0);
+        if (!indices.insert(index).second) {
+          ctx.fail(fmt::format("{} repeats set index {}", set_path, index));
+        }
+        session.sets.push_back(read_set(ctx, group.get(), set_path, index, session.format_version));
+      });
+    }
+    std::sort(
+        session.sets.begin(), session.sets.end(),
+        [](const RecordedSet& a, const RecordedSet& b) { return a.info.index < b.info.index; });
+  });
+  if (session.format_version >= 2) {
+    part([&] { session.events = read_events(ctx, root, session.complete); });
   }
-  if (session.format_version >= 2) session.events = read_events(ctx, root, session.complete);
   return session;
+}
+
+}  // namespace
+
+Session read_session(const fs::path& path) {
+  return read_session_parts(path, nullptr);
+}
+
+SalvagedSession salvage_session(const fs::path& path) {
+  SalvagedSession salvaged;
+  salvaged.session = read_session_parts(path, &salvaged.lost);
+  return salvaged;
 }
 
 void write_session(const fs::path& path, const Session& session) {

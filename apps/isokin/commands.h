@@ -31,10 +31,14 @@ struct RunOptions {
   std::filesystem::path out = "session.h5";
   std::string subject;        // pseudonymous id
   double body_mass_kg = 0.0;  // 0 = not given
-  std::string side;           // "", "left" or "right"
-  int stream_port = 0;        // issue 6; rejected for now
-  std::uint64_t seed = 1;     // sim
-  bool fast = false;          // hidden: no real-time pacing, no rests (tests, demos)
+  // Personal data, stored only when the lab opts in with allow_personal_data (docs/security.md).
+  std::string subject_name;
+  std::string birth_date;  // YYYY-MM-DD
+  bool allow_personal_data = false;
+  std::string side;        // "", "left" or "right"
+  int stream_port = 0;     // issue 6; rejected for now
+  std::uint64_t seed = 1;  // sim
+  bool fast = false;       // hidden: no real-time pacing, no rests (tests, demos)
 };
 int run_protocol(const RunOptions& options, std::ostream& out);
 int run_protocols(std::ostream& out);

@@ -15,6 +15,10 @@ inline constexpr int kFormatVersion = 3;
 struct SubjectInfo {
   std::string id = "anonymous";  // pseudonymous: never a name
   double body_mass_kg = 0.0;     // 0 = unknown
+  // Personal data (version 3): empty unless the lab chose to store it (docs/security.md);
+  // written only when not empty, removed by `isokin anonymize`.
+  std::string name;
+  std::string birth_date;  // ISO 8601 date, e.g. 1990-04-01
 };
 
 struct SessionInfo {

@@ -11,6 +11,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "isokin/acquisition/session.h"
 
@@ -76,6 +77,18 @@ class SessionWriter {
 // Reads a whole session (complete or interrupted). Throws SessionFileError naming the file and
 // the problem.
 Session read_session(const std::filesystem::path& path);
+
+// What could be read of a damaged or interrupted file, and what could not.
+struct SalvagedSession {
+  Session session;
+  std::vector<std::string>
+      lost;  // one line per part that could not be read, e.g. "/sets/set_002: …"
+};
+// Reads every part of a session that is readable (metadata, each set, the events) and lists
+// the parts that are not, instead of failing at the first. Throws SessionFileError only when
+// nothing is readable (not found, not HDF5, not isokin, newer version, no format_version).
+// The file is never modified.
+SalvagedSession salvage_session(const std::filesystem::path& path);
 
 // Writes a whole session in one go (used by importers and tests).
 void write_session(const std::filesystem::path& path, const Session& session);

@@ -50,24 +50,25 @@ class Reader {
     if (!object.is_object()) fail(where, "must be a JSON object");
     for (const auto& [key, value] : object.items()) {
       if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
-        fail(where + "/" + key, "unknown key");
+        fail(fmt::format("{}/{}", where, key), "unknown key");
       }
     }
   }
-  double number(const json& value, const std::string& where, double min, double max) const {
+  [[nodiscard]] double number(const json& value, const std::string& where, double min,
+                              double max) const {
     if (!value.is_number()) fail(where, "must be a number");
     const double x = value.get<double>();
     if (!(x >= min && x <= max)) fail(where, fmt::format("{} is outside {}–{}", x, min, max));
     return x;
   }
-  long long integer(const json& value, const std::string& where, long long min,
-                    long long max) const {
+  [[nodiscard]] long long integer(const json& value, const std::string& where, long long min,
+                                  long long max) const {
     if (!value.is_number_integer()) fail(where, "must be a whole number");
     const auto x = value.get<long long>();
     if (x < min || x > max) fail(where, fmt::format("{} is outside {}–{}", x, min, max));
     return x;
   }
-  std::string text(const json& value, const std::string& where) const {
+  [[nodiscard]] std::string text(const json& value, const std::string& where) const {
     if (!value.is_string()) fail(where, "must be a string");
     return value.get<std::string>();
   }
@@ -114,7 +115,7 @@ void read_port(const Reader& r, const json& port, SerialProfile& p) {
     } else if (parity == "even") {
       p.parity = SerialParity::kEven;
     } else {
-      r.fail("/port/parity", "must be \"none\", \"odd\" or \"even\"");
+      r.fail("/port/parity", R"(must be "none", "odd" or "even")");
     }
   }
   if (port.contains("flow_control")) {
@@ -126,7 +127,7 @@ void read_port(const Reader& r, const json& port, SerialProfile& p) {
     } else if (flow == "hardware") {
       p.flow_control = SerialFlowControl::kHardware;
     } else {
-      r.fail("/port/flow_control", "must be \"none\", \"software\" or \"hardware\"");
+      r.fail("/port/flow_control", R"(must be "none", "software" or "hardware")");
     }
   }
 }
@@ -143,7 +144,7 @@ void read_framing(const Reader& r, const json& framing, SerialProfile& p) {
     const std::string where = fmt::format("/framing/fields/{}", i);
     std::string field = r.text(fields[i], where);
     if (field != "torque" && field != "velocity" && field != "angle" && !field.empty()) {
-      r.fail(where, fmt::format("unknown field \"{}\" (torque, velocity, angle, or \"\" to ignore)",
+      r.fail(where, fmt::format(R"(unknown field "{}" (torque, velocity, angle, or "" to ignore))",
                                 field));
     }
     if (!field.empty() && std::count(p.fields.begin(), p.fields.end(), field) > 0) {
@@ -199,11 +200,11 @@ void read_framing(const Reader& r, const json& framing, SerialProfile& p) {
       } else if (width == "int32") {
         p.binary.width = serial::CountWidth::kInt32;
       } else {
-        r.fail("/framing/width", "must be \"int16\" or \"int32\"");
+        r.fail("/framing/width", R"(must be "int16" or "int32")");
       }
     }
   } else {
-    r.fail("/framing/type", "must be \"ascii\" or \"binary\"");
+    r.fail("/framing/type", R"(must be "ascii" or "binary")");
   }
   if (framing.contains("count_range")) {
     const json& range = framing["count_range"];
@@ -284,7 +285,7 @@ SerialProfile load_serial_profile(const std::filesystem::path& file) {
 std::filesystem::path find_serial_profile(std::string_view name_or_path,
                                           const std::vector<std::filesystem::path>& directories) {
   namespace fs = std::filesystem;
-  const fs::path given(name_or_path);
+  fs::path given(name_or_path);
   std::error_code error;
   if (given.has_parent_path() || given.extension() == ".json") {
     if (fs::is_regular_file(given, error)) return given;
@@ -292,7 +293,7 @@ std::filesystem::path find_serial_profile(std::string_view name_or_path,
   }
   std::string looked;
   for (const auto& dir : directories) {
-    const fs::path candidate = dir / (std::string(name_or_path) + ".json");
+    fs::path candidate = dir / (std::string(name_or_path) + ".json");
     if (fs::is_regular_file(candidate, error)) return candidate;
     looked += fmt::format("{}{}", looked.empty() ? "" : ", ", dir.string());
   }

@@ -82,8 +82,9 @@ void AsciiFrameDecoder::decode(std::span<const std::uint8_t> bytes, std::vector<
     const char* const stop = hit != nullptr ? hit + 1 : end;
     line_.append(p, stop);
     p = stop;
-    if (line_.size() > max_line_ + line_end.size()) {
-      // No frame is this long: drop it, keeping what could be the start of the line end.
+    if (overlong_ || line_.size() > max_line_ + line_end.size()) {
+      // No frame is this long: drop it up to its line end, keeping what could be the start of
+      // the line end.
       counters_.discarded_bytes += line_.size() - line_end.size();
       line_.erase(0, line_.size() - line_end.size());
       overlong_ = true;

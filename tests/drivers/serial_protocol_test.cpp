@@ -140,6 +140,20 @@ TEST(AsciiFrameDecoder, ResynchronisesAtTheNextLineEndAfterGarbage) {
   EXPECT_EQ(d.counters().discarded_bytes, 7U + 20U + 9U + 22U + 2U + 502U);
 }
 
+TEST(AsciiFrameDecoder, OverlongLineCountsTheSameWhereverTheReadsSplitIt) {
+  const std::string stream =
+      std::string(100, '7') + "\r\n0001;0002;0003;\r\n" + std::string(60, ';');
+  for (std::size_t cut = 0; cut <= stream.size(); ++cut) {
+    AsciiFrameDecoder d{AsciiFraming{}};
+    auto frames = decode_ascii(d, std::string_view(stream).substr(0, cut));
+    const auto rest = decode_ascii(d, std::string_view(stream).substr(cut));
+    frames.insert(frames.end(), rest.begin(), rest.end());
+    ASSERT_EQ(frames.size(), 1U) << "cut at " << cut;
+    // The 102-byte line, and the pending 60 bytes except the 2 that could start a line end.
+    EXPECT_EQ(d.counters().discarded_bytes, 102U + 58U) << "cut at " << cut;
+  }
+}
+
 TEST(AsciiFrameDecoder, GarbageAtTheStartIsNotAGapAndResetRestartsNumbering) {
   AsciiFrameDecoder d{AsciiFraming{}};
   auto frames = decode_ascii(d, "19;0542;\r\n0528;0519;0542;\r\n0528;05");

@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <stdlib.h>
+#include <cstdlib>  // mkdtemp
 
 #include <chrono>
 #include <cmath>
@@ -385,7 +385,7 @@ TEST(SerialDevice, AWriterFasterThanTheReaderLosesNothingUpToTheQueueCapacity) {
 
 // A binary-framed board, its profile read from a file on disk.
 fs::path write_binary_profile(const fs::path& dir) {
-  const fs::path file = dir / "binary-board.json";
+  fs::path file = dir / "binary-board.json";
   std::ofstream(file) << R"({
     "schema": "isokin-serial-profile", "schema_version": 1,
     "model": "test board",

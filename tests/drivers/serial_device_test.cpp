@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <cstdlib>  // mkdtemp
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -154,14 +155,18 @@ TEST(SerialDeviceLabReplay, ReproducesTheLabsCalibratedFileThroughAPty) {
   writer.join();
 
   ASSERT_EQ(samples.size(), raw.size());
+  double largest = 0.0;
   for (std::size_t i = 0; i < samples.size(); ++i) {
     const Sample& s = samples[i];
+    largest = std::max({largest, std::abs(s.torque + lab[i][0]), std::abs(s.velocity - lab[i][1]),
+                        std::abs(s.angle - lab[i][2])});
     EXPECT_NEAR(s.torque, -lab[i][0], 1e-9) << "row " << i + 1;
     EXPECT_NEAR(s.velocity, lab[i][1], 1e-9) << "row " << i + 1;
     EXPECT_NEAR(s.angle, lab[i][2], 1e-9) << "row " << i + 1;
     EXPECT_NEAR(s.time, static_cast<double>(i) * 1e-3, 1e-12) << "row " << i + 1;
     EXPECT_EQ(s.status, kStatusOk) << "row " << i + 1;
   }
+  RecordProperty("largest_difference_from_lab", fmt::format("{:.3g}", largest));
   const auto counters = device.counters();
   EXPECT_EQ(counters.decoder.frames, raw.size());
   EXPECT_EQ(counters.decoder.discarded_bytes, 0U);
@@ -344,6 +349,44 @@ TEST(SerialDevice, PortVanishingIsReportedAndTheDriverReconnectsWhenItReturns) {
   EXPECT_DOUBLE_EQ(events[0].time, before.back().time);
   EXPECT_TRUE(device.take_events().empty());  // taken once
   EXPECT_EQ(device.counters().disconnects, 1U);
+}
+
+// Between sets the port goes away: the next set reports it at once instead of timing out
+// forever, and a set started after it is back begins at time 0 again.
+TEST(SerialDevice, PortGoneBetweenSetsIsReportedWhenTheNextSetStarts) {
+  TempDir dir;
+  const fs::path link = dir.path() / "ttyISOKIN";
+  auto first = std::make_unique<PtyPair>();
+  fs::create_symlink(first->slave_path(), link);
+  auto profile = biodex_profile();
+  profile.timeout_s = 0.05;
+  profile.reconnect_interval_s = 0.01;
+  SerialDevice device(profile, link.string());
+  device.open();
+  first->close();
+  ASSERT_TRUE(eventually([&] { return device.counters().disconnects == 1; }));
+  device.start();
+  std::vector<Sample> buffer(8);
+  const ReadResult gone = device.read(buffer);
+  EXPECT_EQ(gone.status, ReadStatus::kDisconnected);
+  EXPECT_NE(gone.message.find("gone"), std::string::npos) << gone.message;
+  device.stop();
+
+  PtyPair second;
+  const fs::path staging = dir.path() / "staging";
+  fs::create_symlink(second.slave_path(), staging);
+  fs::rename(staging, link);
+  ASSERT_TRUE(eventually([&] { return device.counters().reconnects == 1; }));
+  device.start();
+  second.write(ascii_frame(600, 519, 300) + ascii_frame(601, 519, 301));
+  const auto samples = read_samples(device, 2);
+  ASSERT_EQ(samples.size(), 2U);
+  EXPECT_EQ(samples[0].time, 0.0);
+  EXPECT_EQ(samples[0].status, kStatusOk);  // a new set: nothing of it was lost
+  EXPECT_DOUBLE_EQ(samples[1].angle, angle_of(301));
+  const auto events = device.take_events();
+  ASSERT_EQ(events.size(), 2U);
+  EXPECT_EQ(events[1].kind, "reconnected");
 }
 
 TEST(SerialDevice, AWriterFasterThanTheReaderLosesNothingUpToTheQueueCapacity) {

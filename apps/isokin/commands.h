@@ -17,6 +17,8 @@ namespace isokin::cli {
 // The shipped protocols: <prefix>/share/isokin/protocols next to an installed binary, else the
 // source tree's protocols/ (a build run from its build directory).
 std::filesystem::path shipped_protocols_dir();
+// Serial device profiles (profiles/*.json): installed share/isokin/profiles, else the source tree.
+std::filesystem::path shipped_profiles_dir();
 
 struct DemoOptions {
   std::filesystem::path out = "demo.h5";
@@ -38,6 +40,8 @@ struct RunOptions {
   std::string side;        // "", "left" or "right"
   int stream_port = 0;     // issue 6; rejected for now
   std::uint64_t seed = 1;  // sim
+  std::string port;        // serial: device path (empty = the profile's)
+  std::string profile;     // serial: profile name or JSON file
   bool fast = false;       // hidden: no real-time pacing, no rests (tests, demos)
 };
 int run_protocol(const RunOptions& options, std::ostream& out);

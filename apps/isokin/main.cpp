@@ -45,6 +45,11 @@ int main(int argc, char** argv) {
   run_cmd->add_flag("--allow-personal-data", run.allow_personal_data,
                     "The lab stores personal data in session files (docs/security.md)");
   run_cmd->add_option("--side", run.side, "Test only this side (left or right)");
+  run_cmd->add_option("--port", run.port,
+                      "Serial port of --device serial (default: the profile's)");
+  run_cmd->add_option("--profile", run.profile,
+                      "Device profile of --device serial: a shipped name (biodex2-adc) or a JSON "
+                      "file (docs/serial-protocol.md)");
   run_cmd->add_option("--stream", run.stream_port, "Stream live data on PORT (not yet supported)");
   run_cmd->add_option("--seed", run.seed, "Simulator seed")->capture_default_str();
   run_cmd->add_flag("--fast", run.fast, "")->group("");  // hidden: tests and demos

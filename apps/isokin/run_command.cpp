@@ -69,6 +69,9 @@ int run_protocol(const RunOptions& options, std::ostream& out) {
   drivers::DeviceOptions device_options;
   device_options.seed = options.seed;
   device_options.realtime = !options.fast;
+  device_options.port = options.port;
+  device_options.profile = options.profile;
+  device_options.profile_dirs = {shipped_profiles_dir()};
   const auto device = drivers::make_device(options.device, device_options);
   device->open();
 

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "isokin/drivers/serial_device.h"
 #include "isokin/drivers/simulated_dynamometer.h"
 
 namespace isokin::drivers {
@@ -22,6 +23,15 @@ constexpr DriverEntry kDrivers[] = {
        s.realtime = o.realtime;
        if (o.sample_rate_hz > 0.0) s.sample_rate_hz = o.sample_rate_hz;
        return std::make_unique<SimulatedDynamometer>(s);
+     }},
+    {"serial", "board sending frames over a serial line (needs --profile; docs/serial-protocol.md)",
+     [](const DeviceOptions& o) -> std::unique_ptr<Device> {
+       if (o.profile.empty()) {
+         throw DeviceError("serial: give a device profile (--profile NAME or FILE.json)");
+       }
+       auto profile = load_serial_profile(find_serial_profile(o.profile, o.profile_dirs));
+       if (o.sample_rate_hz > 0.0) profile.sample_rate_hz = o.sample_rate_hz;
+       return std::make_unique<SerialDevice>(std::move(profile), o.port);
      }},
 };
 

@@ -2,6 +2,7 @@
 // Name → driver factory. The list of drivers lives in one table in registry.cpp.
 
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -15,6 +16,9 @@ struct DeviceOptions {
   std::uint64_t seed = 1;       // sim: noise and model seed
   bool realtime = false;        // sim: pace samples to the wall clock
   double sample_rate_hz = 0.0;  // 0 = the device's default
+  std::string port;             // serial: device path (empty = the profile's)
+  std::string profile;          // serial: profile NAME or path of a profile JSON file
+  std::vector<std::filesystem::path> profile_dirs;  // serial: where NAME.json is looked for
 };
 
 struct DriverInfo {

@@ -315,7 +315,10 @@ TEST(SerialDevice, PortVanishingIsReportedAndTheDriverReconnectsWhenItReturns) {
   const auto before = read_samples(device, 10);
   ASSERT_EQ(before.size(), 10U);
 
-  first->close();  // unplugged
+  // Unplugged: the terminal closes and its device node goes away. (Leaving the link would let
+  // the pty number be reused by another process's new terminal, which the driver would open.)
+  first->close();
+  fs::remove(link);
   ReadResult last;
   const auto none = read_samples(device, 1, &last);
   EXPECT_TRUE(none.empty());
@@ -364,6 +367,7 @@ TEST(SerialDevice, PortGoneBetweenSetsIsReportedWhenTheNextSetStarts) {
   SerialDevice device(profile, link.string());
   device.open();
   first->close();
+  fs::remove(link);  // the device node goes with it (see above)
   ASSERT_TRUE(eventually([&] { return device.counters().disconnects == 1; }));
   device.start();
   std::vector<Sample> buffer(8);

@@ -4,6 +4,8 @@
 
 #include <cmath>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -110,6 +112,47 @@ const char* class_name(matio_classes c) {
   }
 }
 
+// libmatio reads a truncated compressed variable without complaint (it inflates what is there),
+// so the level-5 file structure is checked first: a 128-byte header, then data elements each
+// with an 8-byte tag (type, byte count) whose bytes must all be in the file.
+void check_level5_structure(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (bytes.size() < 128 || bytes.rfind("MATLAB 5.0 MAT-file", 0) != 0) return;  // v7.3: HDF5
+  const bool swapped = bytes[126] == 'M' && bytes[127] == 'I';
+  if (!swapped && !(bytes[126] == 'I' && bytes[127] == 'M')) {
+    fail(file, "byte 126: endian indicator is neither IM nor MI");
+  }
+  auto u32 = [&](std::size_t at) {
+    std::uint32_t v = 0;
+    for (int k = 0; k < 4; ++k) {
+      const auto b = static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[at + k]));
+      v |= swapped ? b << (8 * (3 - k)) : b << (8 * k);
+    }
+    return v;
+  };
+  constexpr std::uint32_t kCompressed = 15;
+  std::size_t pos = 128;
+  while (pos < bytes.size()) {
+    if (bytes.size() - pos < 8) {
+      fail(file, fmt::format("byte {}: a data element tag is cut off by the end of the file", pos));
+    }
+    const std::uint32_t type = u32(pos);
+    if ((type >> 16) != 0) {  // small data element: 4 bytes of data inside the tag
+      pos += 8;
+      continue;
+    }
+    const std::size_t length = u32(pos + 4);
+    if (length > bytes.size() - pos - 8) {
+      fail(file, fmt::format("byte {}: a data element of {} bytes runs past the end of the file "
+                             "({} bytes): truncated",
+                             pos, length, bytes.size()));
+    }
+    pos += 8 + length;
+    if (type != kCompressed) pos = (pos + 7) / 8 * 8;  // uncompressed elements are 8-byte aligned
+  }
+}
+
 }  // namespace
 
 ImportedRecording import_mat(const std::filesystem::path& path, const ImportOptions& options) {
@@ -117,6 +160,7 @@ ImportedRecording import_mat(const std::filesystem::path& path, const ImportOpti
   std::call_once(log_once, [] { Mat_LogInitFunc("isokin", matio_log); });
   const std::string file = path.string();
   last_matio_message.clear();
+  check_level5_structure(file);
   const MatFile mat(Mat_Open(file.c_str(), MAT_ACC_RDONLY));
   if (!mat) {
     fail(file, "not a MATLAB .mat file libmatio can open" +

@@ -153,7 +153,7 @@ ImportedRecording import_biodex(std::string_view content, const std::string& fil
         std::abs(rep) > 1e6) {
       fail_at(file, ln, 1, "Set and Rep must be whole numbers");
     }
-    s.time.push_back(field_number(file, ln, fields, c_ms, "mSec") / 1000.0);
+    s.time.push_back(field_number(file, ln, fields, c_ms, "mSec"));
     s.torque.push_back(field_number(file, ln, fields, c_torque, "TORQUE"));
     s.angle.push_back(field_number(file, ln, fields, c_anat, "POS_ANAT"));
     s.velocity.push_back(field_number(file, ln, fields, c_velocity, "VELOCITY"));
@@ -174,9 +174,10 @@ ImportedRecording import_biodex(std::string_view content, const std::string& fil
   }
   if (s.size() < 2) fail(file, "fewer than 2 data lines");
   check_time_increases(file, s.time, line_of_row, c_ms + 1);
+  rec.sample_rate_hz = 1000.0 / median_step(s.time);  // from whole milliseconds: exact
+  for (auto& t : s.time) t /= 1000.0;
   const SignRule rule = sign_rule(file, s, "POS_ANAT column");
   apply_rule(s, rule, torque_factor);
-  rec.sample_rate_hz = 1.0 / median_step(s.time);
   standard_channels(rec, rule, torque_factor, 1.0, 1.0);
   rec.mapping_json = mapping_json(
       rule, {{"time", "mSec / 1000"},
@@ -223,12 +224,12 @@ ImportedRecording import_biodex_6line(std::string_view content, const std::strin
   const std::string head = upper(rec.header_text);
   const bool milliseconds = head.find("MSEC") != std::string::npos ||
                             head.find("(MS)") != std::string::npos || median_step(s.time) >= 0.5;
+  rec.sample_rate_hz = (milliseconds ? 1000.0 : 1.0) / median_step(s.time);
   if (milliseconds) {
     for (auto& t : s.time) t /= 1000.0;
   }
   const SignRule rule = sign_rule(file, s, "anatomical position column");
   apply_rule(s, rule);
-  rec.sample_rate_hz = 1.0 / median_step(s.time);
   standard_channels(rec, rule, 1.0, 1.0, 1.0);
   rec.mapping_json = mapping_json(rule, {{"time", milliseconds ? "column 1 / 1000" : "column 1"},
                                          {"torque", "column 2"},
@@ -260,7 +261,7 @@ ImportedRecording import_isomed(std::string_view content, const std::string& fil
               fmt::format("{} columns, an IsoMed raw export has 10", fields.size()));
     }
     for (std::size_t c = 0; c < 10; ++c) (void)field_number(file, ln, fields, c, "IsoMed value");
-    s.time.push_back(field_number(file, ln, fields, 0, "time ms") / 1000.0);
+    s.time.push_back(field_number(file, ln, fields, 0, "time ms"));
     s.angle.push_back(options.rom_start_angle +
                       field_number(file, ln, fields, 1, "position 0.1 deg") / 10.0);
     s.torque.push_back(field_number(file, ln, fields, 2, "torque 0.1 N·m") / 10.0);
@@ -275,9 +276,10 @@ ImportedRecording import_isomed(std::string_view content, const std::string& fil
   }
   if (s.size() < 2) fail(file, "fewer than 2 data lines");
   check_time_increases(file, s.time, line_of_row, 1);
+  rec.sample_rate_hz = 1000.0 / median_step(s.time);
+  for (auto& t : s.time) t /= 1000.0;
   const SignRule rule = sign_rule(file, s, "position column");
   apply_rule(s, rule);
-  rec.sample_rate_hz = 1.0 / median_step(s.time);
   standard_channels(rec, rule, 0.1, 0.1, 0.1, options.rom_start_angle);
   rec.mapping_json =
       mapping_json(rule, {{"time", "column 1 / 1000"},

@@ -43,7 +43,7 @@ std::filesystem::path import_file(const ImportOptions& o) {
   context.set_velocity = o.velocity;
   context.subject = o.subject;
   context.body_mass_kg = o.body_mass_kg;
-  const auto path = o.out_dir / (o.file.stem().string() + ".h5");
+  auto path = o.out_dir / (o.file.stem().string() + ".h5");
   acquisition::write_imported_session(recording, context, path);
   return path;
 }

@@ -50,8 +50,10 @@ class Reader {
     need(offset, 1, "a byte");
     return static_cast<std::uint8_t>(bytes_[offset]);
   }
-  [[nodiscard]] std::int8_t i8(std::size_t offset) const {
-    return static_cast<std::int8_t>(u8(offset));
+  // A signed byte (two's complement), as int.
+  [[nodiscard]] int i8(std::size_t offset) const {
+    const int v = u8(offset);
+    return v < 128 ? v : v - 256;
   }
   [[nodiscard]] std::uint16_t u16(std::size_t offset) const {
     need(offset, 2, "a 16-bit word");
@@ -160,7 +162,7 @@ C3dAnalog read_c3d_analog(std::span<const std::byte> bytes, const std::string& n
       std::min(r.size(), parameter_start + std::max<std::size_t>(block_count, 1) * kBlock);
   std::size_t pos = parameter_start + 4;
   while (pos + 2 <= section_end) {
-    const int name_length = std::abs(static_cast<int>(r.i8(pos)));
+    const int name_length = std::abs(r.i8(pos));
     const int id = r.i8(pos + 1);
     if (name_length == 0 || id == 0) break;  // end of the list
     const std::size_t name_at = pos + 2;
@@ -202,7 +204,7 @@ C3dAnalog read_c3d_analog(std::span<const std::byte> bytes, const std::string& n
     return it == parameters.end() ? nullptr : &it->second;
   };
   auto number = [&](const Parameter& p, std::size_t i) -> double {
-    const std::size_t size = static_cast<std::size_t>(std::abs(p.type));
+    const auto size = static_cast<std::size_t>(std::abs(p.type));
     const std::size_t at = p.data_offset + i * size;
     switch (p.type) {
       case 1:
@@ -307,7 +309,8 @@ C3dAnalog read_c3d_analog(std::span<const std::byte> bytes, const std::string& n
   }
   out.labels = strings("ANALOG:LABELS");
   out.units = strings("ANALOG:UNITS");
-  const double rate = scalar("ANALOG:RATE").value_or(frame_rate * samples_per_frame_header);
+  const double rate =
+      scalar("ANALOG:RATE").value_or(frame_rate * static_cast<double>(samples_per_frame_header));
   if (out.channel_count > 0 && !(rate > 0.0 && std::isfinite(rate))) {
     r.fail(20, fmt::format("analog rate {} Hz is not positive", rate));
   }

@@ -80,7 +80,7 @@ ImportedRecording import_c3d(std::string_view content, const std::string& file,
       m.source = fmt::format("channel {} ({}-based)", number, base);
     } else {
       throw profile_error(options.profile,
-                          std::string(channel) + " needs \"channel\" (a number) or \"label\"");
+                          std::string(channel) + R"( needs "channel" (a number) or "label")");
     }
     if (entry.contains("scale") && !entry["scale"].is_number()) {
       throw profile_error(options.profile, std::string(channel) + ".scale must be a number");

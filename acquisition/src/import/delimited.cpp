@@ -212,7 +212,7 @@ ImportedRecording import_delimited(std::string_view content, const std::string& 
     }
     const auto number = parse_number(spec);
     if (!number || *number < 1 || *number != std::floor(*number) || *number > 1e6) {
-      throw usage_error("column '" + spec + "' for " + channel + " must be a number from 1");
+      throw usage_error(fmt::format("column '{}' for {} must be a number from 1", spec, channel));
     }
     index[channel] = static_cast<std::size_t>(*number) - 1;
   }

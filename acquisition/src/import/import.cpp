@@ -107,7 +107,9 @@ std::optional<ImportFormat> detect_import_format_in(std::string_view head) {
     if (fields.size() >= 5) {
       std::string first;
       for (std::size_t k = 0; k < 3; ++k) {
-        for (const char c : fields[k]) first += static_cast<char>(std::toupper(c));
+        for (const char c : fields[k]) {
+          first += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        }
         first += ' ';
       }
       if (first == "SET REP MSEC ") return ImportFormat::kBiodex;

@@ -333,8 +333,9 @@ ImportedRecording import_vicon_csv(std::string_view content, const std::string& 
   std::map<std::string, std::size_t> index;
   std::map<std::string, double> factor;
   for (const auto& [channel, name] : wanted) {
+    const std::string wanted_name = upper(name);  // lambdas cannot capture structured bindings
     const auto it = std::find_if(names.begin(), names.end(),
-                                 [&](std::string_view n) { return upper(n) == upper(name); });
+                                 [&](std::string_view n) { return upper(n) == wanted_name; });
     if (it == names.end()) {
       if (channel == "velocity") continue;  // derived from angle
       fail_at(file, names_i + 1, fmt::format("no column '{}' (for {})", name, channel));

@@ -80,7 +80,7 @@ class VendorImport : public ::testing::Test {
 // shaft position from the start of the range, mSec the time in milliseconds.
 
 std::string biodex_txt(const std::vector<Sample>& sim, bool foot_pounds,
-                       std::size_t drop_tail = 0) {
+                       bool away_is_extension = true) {
   std::ostringstream f;
   f << "BIODEX MEDICAL SYSTEMS, INC.  System 4 Pro  Raw Data Report\n";
   f << "Patient Name: ANON, SUBJECT\nPatient ID: S-007\nDate of Birth: 01/01/1990\n";
@@ -93,7 +93,9 @@ std::string biodex_txt(const std::vector<Sample>& sim, bool foot_pounds,
   if (foot_pounds) f << "-    -    ms    FT-LBS  DEG       DEG       DEG/SEC\n";
   int rep = 0;
   bool extending = false;
-  for (std::size_t i = 0; i + drop_tail < sim.size(); ++i) {
+  // Started extended instead, "Away" is flexion: TORQUE and VELOCITY positive toward flexion.
+  const double away = away_is_extension ? -1.0 : 1.0;  // isokin velocity sign of "Away"
+  for (std::size_t i = 0; i < sim.size(); ++i) {
     const Sample& s = sim[i];
     // An extension starts (hysteresis ±20 °/s against the sensor noise).
     if (!extending && s.velocity < -20.0) {
@@ -103,8 +105,8 @@ std::string biodex_txt(const std::vector<Sample>& sim, bool foot_pounds,
     if (extending && s.velocity > 20.0) extending = false;
     const double torque = foot_pounds ? s.torque / kFootPound : s.torque;
     f << fmt::format("{}  {}  {}  {:.3f}  {:.2f}  {:.2f}  {:.2f}  {}\n", 1, std::max(rep, 1),
-                     std::lround((s.time - sim[0].time) * 1000.0), torque, 95.0 - s.angle, s.angle,
-                     -s.velocity, s.velocity < 0.0 ? "Away" : "Toward");
+                     std::lround((s.time - sim[0].time) * 1000.0), -away * torque, 95.0 - s.angle,
+                     s.angle, away * s.velocity, away * s.velocity > 0.0 ? "Away" : "Toward");
   }
   return f.str();
 }
@@ -123,6 +125,16 @@ TEST_F(VendorImport, BiodexTxtReproducesTheSimulatedSet) {
   EXPECT_EQ(*std::max_element(rec.marks.repetition.begin(), rec.marks.repetition.end()), 3);
   for (std::size_t i = 0; i < sim.size(); ++i) {
     ASSERT_EQ(rec.marks.phase[i], sim[i].velocity < 0.0 ? 1 : 2) << i;
+  }
+}
+
+TEST_F(VendorImport, BiodexAwayAsFlexionMapsTheOtherWay) {
+  const auto sim = simulated(100.0);
+  const auto rec = import_recording(write("away-flexion.txt", biodex_txt(sim, false, false)), {});
+  expect_reproduces(rec, sim, 1e-9, 0.0005 + 1e-9, 0.005 + 1e-9, 0.005 + 1e-9);
+  // Away (1) is now where the knee flexes.
+  for (std::size_t i = 0; i < sim.size(); ++i) {
+    ASSERT_EQ(rec.marks.phase[i], sim[i].velocity > 0.0 ? 1 : 2) << i;
   }
 }
 

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "isokin/acquisition/session_file.h"
+#include "isokin/drivers/simulated_dynamometer.h"
 #include "support/cli_runner.h"
 
 namespace {
@@ -341,6 +342,39 @@ TEST_F(Import, FailuresSayWhereAndLeaveNothingBehind) {
   }
   // Nothing written: no session file, no temporary.
   EXPECT_TRUE(!fs::exists(out) || fs::is_empty(out));
+}
+
+TEST_F(Import, ASimulatedBiodexExportAnalysesLikeTheSimulator) {
+  // The simulator's 3-repetition set at 60 °/s written as a Biodex System 4 TXT export (Away =
+  // extension, TORQUE and VELOCITY positive Away; docs/import-formats.md), then imported and
+  // analysed as a user would, with no --format.
+  isokin::drivers::SimulationSettings settings;
+  settings.sample_rate_hz = 100.0;
+  isokin::drivers::MotionSetpoint setpoint;
+  setpoint.repetitions = 3;
+  const auto sim = isokin::drivers::simulate_set(settings, setpoint);
+  std::ostringstream txt;
+  txt << "BIODEX MEDICAL SYSTEMS\nJoint: Knee\n\nSet Rep mSec TORQUE POSITION POS_ANAT VELOCITY\n";
+  double peak_extension = 0.0;
+  for (const auto& s : sim) {
+    txt << "1 1 " << std::lround((s.time - sim[0].time) * 1000.0) << ' ' << s.torque << ' '
+        << 95.0 - s.angle << ' ' << s.angle << ' ' << -s.velocity << ' '
+        << (s.velocity < 0.0 ? "Away" : "Toward") << '\n';
+    if (s.velocity < -30.0) peak_extension = std::max(peak_extension, s.torque);
+  }
+  const auto file = write("S-1 knee.txt", txt.str());
+  const auto r = run("import '" + file.string() + "' --velocity 60 --out '" + dir_.string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto a = run("analyze --json --no-gravity '" + (dir_ / "S-1 knee.h5").string() + "'");
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  const auto j = nlohmann::json::parse(a.out);
+  const auto& reps = j["sets"][0]["extension"]["repetitions"];
+  ASSERT_EQ(reps.size(), 3U);
+  EXPECT_EQ(reps[0]["muscle_group"], "quadriceps");
+  // Peak of the filtered curve vs the largest raw sample while extending (0.8 N·m noise).
+  EXPECT_NEAR(j["sets"][0]["extension"]["peak_torque_nm"].get<double>(), peak_extension,
+              0.02 * peak_extension);
+  EXPECT_EQ(j["sets"][0]["flexion"]["repetitions"].size(), 3U);
 }
 
 }  // namespace

@@ -152,6 +152,7 @@ std::vector<std::uint8_t> build(const Spec& s) {
   group(3, "TRIAL");
   int_param(2, "USED", {s.channels}, false);
   std::vector<std::string> labels;
+  labels.reserve(static_cast<std::size_t>(s.channels));
   for (int c = 0; c < s.channels; ++c) labels.push_back("CH" + std::to_string(c + 1));
   char_param(2, "LABELS", labels);
   char_param(2, "UNITS", std::vector<std::string>(static_cast<std::size_t>(s.channels), "V"));

@@ -40,7 +40,7 @@ class MatImport : public ::testing::Test {
     fs::create_directories(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }
-  std::string error_of(const fs::path& file, const ImportOptions& o) const {
+  [[nodiscard]] std::string error_of(const fs::path& file, const ImportOptions& o) const {
     try {
       (void)import_recording(file, o);
     } catch (const std::exception& e) {

@@ -76,7 +76,8 @@ TEST(DelimitedImport, CountsCalibrateToTheLabsExportLineByLine) {
 }
 
 TEST(DelimitedImport, MalformedVariantsNameLineAndColumn) {
-  const std::string good = slurp(kAdc / "Armin_Messung").substr(0, 12 * 20);  // 20 lines
+  const std::string good =
+      slurp(kAdc / "Armin_Messung").substr(0, std::size_t{12} * 20);  // 20 lines
   const auto o = counts_options();
   EXPECT_EQ(error_of(good, o), "no error");
   // Wrong column count: line 3 loses its last field.

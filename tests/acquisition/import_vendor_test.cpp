@@ -47,8 +47,8 @@ class VendorImport : public ::testing::Test {
     fs::create_directories(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }
-  fs::path write(const std::string& name, const std::string& text) const {
-    const fs::path p = dir_ / name;
+  [[nodiscard]] fs::path write(const std::string& name, const std::string& text) const {
+    fs::path p = dir_ / name;
     std::ofstream(p, std::ios::binary) << text;
     return p;
   }

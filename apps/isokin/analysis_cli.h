@@ -45,8 +45,12 @@ struct ImportOptions {
   std::string subject = "anonymous";
   double body_mass_kg = 0.0;
 };
-// Imports options.file (acquisition/import.h) and writes the session file; returns its path.
-std::filesystem::path import_file(const ImportOptions& options);
+// Imports options.file (acquisition/import.h) and writes the session file.
+struct ImportResult {
+  std::filesystem::path session_file;
+  std::string format;  // the importer used, e.g. "biodex"
+};
+ImportResult import_file(const ImportOptions& options);
 int run_import(const ImportOptions& options, std::ostream& out);
 
 // Registers `analyze` and `import`; run() dispatches the one that was given.

@@ -3,13 +3,15 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
+#include <utility>
+
 #include "analysis_cli.h"
 #include "isokin/acquisition/import.h"
 #include "isokin/acquisition/session_file.h"
 
 namespace isokin::cli {
 
-std::filesystem::path import_file(const ImportOptions& o) {
+ImportResult import_file(const ImportOptions& o) {
   const auto side = drivers::parse_side(o.side);
   if (!side) throw std::runtime_error("import: --side must be left or right, got '" + o.side + "'");
   const auto joint = drivers::parse_joint(o.joint);
@@ -45,16 +47,16 @@ std::filesystem::path import_file(const ImportOptions& o) {
   context.body_mass_kg = o.body_mass_kg;
   auto path = o.out_dir / (o.file.stem().string() + ".h5");
   acquisition::write_imported_session(recording, context, path);
-  return path;
+  return {std::move(path), std::string(acquisition::import_format_name(recording.format))};
 }
 
 int run_import(const ImportOptions& options, std::ostream& out) {
-  const auto path = import_file(options);
-  const auto session = acquisition::read_session(path);
+  const auto result = import_file(options);
+  const auto session = acquisition::read_session(result.session_file);
   const auto& set = session.sets.at(0);
-  fmt::print(out, "{}: {} samples at {:.6g} Hz ({:.2f} s) -> {}\n", options.file.string(),
-             set.signals.size(), session.info.device.sample_rate_hz,
-             set.signals.time.back() - set.signals.time.front(), path.string());
+  fmt::print(out, "{} ({}): {} samples at {:.6g} Hz ({:.2f} s) -> {}\n", options.file.string(),
+             result.format, set.signals.size(), session.info.device.sample_rate_hz,
+             set.signals.time.back() - set.signals.time.front(), result.session_file.string());
   return 0;
 }
 

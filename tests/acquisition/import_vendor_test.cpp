@@ -299,6 +299,27 @@ TEST_F(VendorImport, ViconDevicesCsvReproducesTheSimulatedSet) {
       << error_of(nt);
 }
 
+TEST_F(VendorImport, ViconMissingFramesAreGapsAndVelocityCanBeDerived) {
+  // 1500 Hz, 15 sub frames per frame; frame 3 is missing, no velocity column.
+  std::ostringstream f;
+  f << "Devices\n1500\n,,Con-Trex\nFrame,Sub Frame,Angle,Torque\n,,deg,N.m\n";
+  for (int frame = 1; frame <= 5; ++frame) {
+    if (frame == 3) continue;
+    for (int sub = 0; sub < 15; ++sub) {
+      const double t = ((frame - 1) * 15 + sub) / 1500.0;
+      f << frame << ',' << sub << ',' << 10.0 + 60.0 * t << ",-5\n";  // 60 °/s toward flexion
+    }
+  }
+  const auto rec = import_recording(write("gap.csv", f.str()), {});
+  ASSERT_EQ(rec.signals.size(), 60U);
+  EXPECT_NEAR(rec.signals.time[30], 45.0 / 1500.0, 1e-12);  // first sample of frame 4
+  EXPECT_EQ(rec.signals.status[30], isokin::drivers::kStatusGapBefore);
+  EXPECT_EQ(rec.signals.status[29], isokin::drivers::kStatusOk);
+  for (const double v : rec.signals.velocity) EXPECT_NEAR(v, 60.0, 1e-6);
+  // Velocity positive toward flexion stands for the device's rotation sense: torque negated.
+  EXPECT_DOUBLE_EQ(rec.signals.torque[0], 5.0);
+}
+
 // ---- Detection -------------------------------------------------------------------------------
 
 TEST_F(VendorImport, UnknownContentListsTheFormats) {

@@ -33,9 +33,9 @@ std::optional<ImportFormat> parse_import_format(std::string_view name);
 // All names, comma separated, for messages and help.
 std::string import_format_names();
 
-// A file that cannot be imported. what() = "<file>:<line>:<column>: <problem>" for text (column
-// is a 1-based field number where one applies), "<file>: byte <offset>: <problem>" for binary
-// files, "<file>: <problem>" when no place applies.
+// A file that cannot be imported. what() = "<file>:<line>: column <n> …: <problem>" for text
+// (n = 1-based field number), "<file>: byte <offset>: <problem>" for binary files,
+// "<file>: <problem>" when no place applies. Bad options throw std::invalid_argument instead.
 class ImportError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;

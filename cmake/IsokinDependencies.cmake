@@ -2,6 +2,8 @@
 find_package(Threads REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(LIBUSB REQUIRED IMPORTED_TARGET libusb-1.0)
+# MATLAB .mat import (Debian libmatio-dev).
+pkg_check_modules(MATIO REQUIRED IMPORTED_TARGET matio)
 find_package(Boost 1.74 REQUIRED)
 find_package(Eigen3 3.4 REQUIRED NO_MODULE)
 # Debian's HDF5 ships no CMake config; FindHDF5 provides hdf5::hdf5 and hdf5::hdf5_cpp.

@@ -28,6 +28,7 @@ int run_analyze(const AnalyzeOptions& options, std::ostream& out);
 struct ImportOptions {
   std::filesystem::path file;
   std::filesystem::path out_dir;
+  std::string format;             // empty: detected from the content (csv when --columns given)
   std::string columns;            // time=COL,torque=COL,angle=COL,velocity=COL
   std::optional<double> rate_hz;  // needed when there is no time column
   std::string delimiter = ",";    // one character, or "tab" / "space" / "whitespace"
@@ -36,14 +37,21 @@ struct ImportOptions {
   std::vector<std::string> scales;  // CHANNEL=GAIN,OFFSET: value = GAIN·raw + OFFSET
   std::vector<std::string> negate;  // channels whose sign the device has reversed
   std::vector<std::string> limits;  // CHANNEL=MIN,MAX raw range: samples at a limit are clipped
+  std::filesystem::path profile;    // c3d: channel map JSON
+  std::string variable;             // mat: variable name
+  double rom_start_angle = 0.0;     // isomed: flexion at position 0
   std::string side = "right";
   std::string joint = "knee";
   double velocity = 0.0;  // °/s set velocity, 0 = unknown (estimated per phase)
   std::string subject = "anonymous";
   double body_mass_kg = 0.0;
 };
-// Returns the session file written.
-std::filesystem::path import_delimited(const ImportOptions& options);
+// Imports options.file (acquisition/import.h) and writes the session file.
+struct ImportResult {
+  std::filesystem::path session_file;
+  std::string format;  // the importer used, e.g. "biodex"
+};
+ImportResult import_file(const ImportOptions& options);
 int run_import(const ImportOptions& options, std::ostream& out);
 
 // Registers `analyze` and `import`; run() dispatches the one that was given.

@@ -90,15 +90,28 @@ AnalysisCommands::AnalysisCommands(CLI::App& app) {
       ->delimiter(',');
 
   auto& i = *import_;
-  import_cmd_ = app.add_subcommand("import", "Turn a delimited recording into a session file");
-  import_cmd_->add_option("FILE", i.file, "Delimited text file (CSV, ';', tab, whitespace)")
+  import_cmd_ = app.add_subcommand(
+      "import",
+      "Turn another program's recording (vendor export, C3D, .mat, CSV) into a session "
+      "file");
+  import_cmd_
+      ->add_option("FILE", i.file,
+                   "Recording: Biodex or IsoMed export, Vicon devices CSV, C3D, .mat, or any "
+                   "delimited text")
       ->required()
       ->check(CLI::ExistingFile);
-  import_cmd_
-      ->add_option("--columns", i.columns,
-                   "time=COL,torque=COL,angle=COL,velocity=COL; COL is a 1-based number "
-                   "or a header name; time and velocity may be omitted")
-      ->required();
+  import_cmd_->add_option("--format", i.format,
+                          "biodex, biodex-6line, isomed, vicon-csv, c3d, mat or csv (default: "
+                          "detected from the content; csv when --columns is given)");
+  import_cmd_->add_option("--columns", i.columns,
+                          "time=COL,torque=COL,angle=COL,velocity=COL; COL is a 1-based number "
+                          "or a header name; time and velocity may be omitted (csv, mat; "
+                          "vicon-csv: column names)");
+  import_cmd_->add_option("--profile", i.profile,
+                          "c3d: JSON file naming the analog channels and scale factors");
+  import_cmd_->add_option("--variable", i.variable, "mat: the matrix variable to read");
+  import_cmd_->add_option("--rom-start-angle", i.rom_start_angle,
+                          "isomed: joint flexion (°) at position 0, the start of the range");
   import_cmd_->add_option("--out", i.out_dir, "Directory for the session file")->required();
   import_cmd_->add_option("--rate", i.rate_hz, "Sample rate, Hz (required without a time column)");
   import_cmd_

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "isokin/acquisition/session_file.h"
+#include "isokin/drivers/simulated_dynamometer.h"
 #include "support/cli_runner.h"
 
 namespace {
@@ -279,6 +280,101 @@ TEST_F(Import, GravityMomentOptionIsUsedAndReported) {
   const auto table = run("analyze --no-gravity '" + h5 + "'");
   EXPECT_NE(table.out.find("gravity correction off in all sets: off by setting"), std::string::npos)
       << table.out;
+}
+
+TEST_F(Import, FormatsAreDetectedFromTheContent) {
+  // The real C3D trial with its authors' channel map (ANALOG:LABELS Angle.1, Angular
+  // Velocity.1, Torque.1 are their 1-based channels 17, 18, 20).
+  const auto profile = write("biodex-c3d.json", R"({"channel_base": 1,
+      "angle": {"channel": 17, "scale": 35.6838},
+      "velocity": {"label": "Angular Velocity.1", "scale": 35.6838},
+      "torque": {"channel": 20, "scale": -144049}})");
+  const fs::path c3d = fs::path(ISOKIN_SHARED_DIR) / "realdata" / "biodex-analog-c3d" / "5-20a.c3d";
+  const auto r = run("import '" + c3d.string() + "' --profile '" + profile.string() + "' --out '" +
+                     (dir_ / "c3d").string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("17390 samples at 1000 Hz"), std::string::npos) << r.out;
+  const auto session = isokin::acquisition::read_session(dir_ / "c3d" / "5-20a.h5");
+  const auto provenance = nlohmann::json::parse(session.info.protocol_json);
+  EXPECT_EQ(provenance["format"], "c3d");
+  EXPECT_NE(provenance["header_text"].get<std::string>().find("Vicon"), std::string::npos);
+  // The .mat counts, detected as MATLAB, with the README's calibration.
+  const auto m = run("import '" + (kBiodex / "Messung_Armin.mat").string() +
+                     "' --columns torque=1,velocity=2,angle=3 --rate 42 --negate torque" +
+                     kCalibration + " --out '" + (dir_ / "mat").string() + "'");
+  ASSERT_EQ(m.exit_code, 0) << m.err;
+  EXPECT_NE(m.out.find("1427 samples at 42 Hz"), std::string::npos) << m.out;
+}
+
+TEST_F(Import, FailuresSayWhereAndLeaveNothingBehind) {
+  const auto out = dir_ / "out";
+  // A Biodex export whose third data line is cut short.
+  const auto biodex = write("cut.txt",
+                            "Biodex\nSet Rep mSec TORQUE POSITION POS_ANAT VELOCITY\n"
+                            "1 1 0 10 90 5 -60 Away\n1 1 10 12 89 6 -60 Away\n1 1 20 11\n");
+  const auto b = run("import '" + biodex.string() + "' --out '" + out.string() + "'");
+  EXPECT_NE(b.exit_code, 0);
+  EXPECT_NE(b.err.find(biodex.string() + ":5: column 5:"), std::string::npos) << b.err;
+  // A C3D whose header declares far more frames than the file holds.
+  std::string c3d =
+      slurp(fs::path(ISOKIN_SHARED_DIR) / "realdata" / "biodex-analog-c3d" / "5-20a.c3d");
+  c3d.resize(20000);
+  const auto truncated = write("short.c3d", c3d);
+  const auto profile = write("p.json", R"({"angle": {"channel": 17}, "torque": {"channel": 20}})");
+  const auto t = run("import '" + truncated.string() + "' --profile '" + profile.string() +
+                     "' --out '" + out.string() + "'");
+  EXPECT_NE(t.exit_code, 0);
+  EXPECT_NE(t.err.find(truncated.string() + ": byte 5120: 1739 frames of 840 bytes"),
+            std::string::npos)
+      << t.err;
+  // Content no importer recognises: the formats are listed.
+  const auto notes = write("notes.txt", "a shopping list\n");
+  const auto n = run("import '" + notes.string() + "' --out '" + out.string() + "'");
+  EXPECT_NE(n.exit_code, 0);
+  EXPECT_NE(
+      n.err.find("give --format one of biodex, biodex-6line, isomed, vicon-csv, c3d, mat, csv"),
+      std::string::npos)
+      << n.err;
+  const auto f = run("import '" + notes.string() + "' --format excel --out '" + out.string() + "'");
+  EXPECT_NE(f.err.find("--format 'excel' is not one of"), std::string::npos) << f.err;
+  for (const auto* res : {&b, &t, &n, &f}) {
+    EXPECT_EQ(std::count(res->err.begin(), res->err.end(), '\n'), 1) << res->err;
+  }
+  // Nothing written: no session file, no temporary.
+  EXPECT_TRUE(!fs::exists(out) || fs::is_empty(out));
+}
+
+TEST_F(Import, ASimulatedBiodexExportAnalysesLikeTheSimulator) {
+  // The simulator's 3-repetition set at 60 °/s written as a Biodex System 4 TXT export (Away =
+  // extension, TORQUE and VELOCITY positive Away; docs/import-formats.md), then imported and
+  // analysed as a user would, with no --format.
+  isokin::drivers::SimulationSettings settings;
+  settings.sample_rate_hz = 100.0;
+  isokin::drivers::MotionSetpoint setpoint;
+  setpoint.repetitions = 3;
+  const auto sim = isokin::drivers::simulate_set(settings, setpoint);
+  std::ostringstream txt;
+  txt << "BIODEX MEDICAL SYSTEMS\nJoint: Knee\n\nSet Rep mSec TORQUE POSITION POS_ANAT VELOCITY\n";
+  double peak_extension = 0.0;
+  for (const auto& s : sim) {
+    txt << "1 1 " << std::lround((s.time - sim[0].time) * 1000.0) << ' ' << s.torque << ' '
+        << 95.0 - s.angle << ' ' << s.angle << ' ' << -s.velocity << ' '
+        << (s.velocity < 0.0 ? "Away" : "Toward") << '\n';
+    if (s.velocity < -30.0) peak_extension = std::max(peak_extension, s.torque);
+  }
+  const auto file = write("S-1 knee.txt", txt.str());
+  const auto r = run("import '" + file.string() + "' --velocity 60 --out '" + dir_.string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto a = run("analyze --json --no-gravity '" + (dir_ / "S-1 knee.h5").string() + "'");
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  const auto j = nlohmann::json::parse(a.out);
+  const auto& reps = j["sets"][0]["extension"]["repetitions"];
+  ASSERT_EQ(reps.size(), 3U);
+  EXPECT_EQ(reps[0]["muscle_group"], "quadriceps");
+  // Peak of the filtered curve vs the largest raw sample while extending (0.8 N·m noise).
+  EXPECT_NEAR(j["sets"][0]["extension"]["peak_torque_nm"].get<double>(), peak_extension,
+              0.02 * peak_extension);
+  EXPECT_EQ(j["sets"][0]["flexion"]["repetitions"].size(), 3U);
 }
 
 }  // namespace

@@ -51,7 +51,8 @@ LiveAnalyser::LiveAnalyser(const acquisition::SetInfo& set, double sample_rate_h
       on_phase_(std::move(on_phase)),
       body_mass_kg_(body_mass_kg),
       filter_(settings_.filter_order, usable_cutoff(settings_, sample_rate_hz_), sample_rate_hz_),
-      detector_(settings_.segmentation) {
+      detector_(settings_.segmentation),
+      device_detector_(settings_.segmentation) {
   if (filter_.cutoff_hz() != settings_.filter_cutoff_hz) {
     warnings_.push_back(fmt::format(
         "filter cut-off lowered from {:g} Hz to {:g} Hz (sample rate {:g} Hz: the cut-off must "
@@ -111,7 +112,7 @@ bool LiveAnalyser::detect(std::int64_t i, const drivers::Sample& sample,
                           const acquisition::DeviceSegment& segment, MovementPhase& phase) {
   switch (phases_) {
     case Phases::kDevice:
-      return device_detector_.step(i, segment, phase);
+      return device_detector_.step(i, segment, sample.angle, phase);
     case Phases::kIsometric:
       return effort_detector_->step(i, sample.torque, phase);
     case Phases::kVelocity:
@@ -264,6 +265,9 @@ SetAnalysis LiveAnalyser::result() const {
   a.mode = set_.setpoint.mode;
   a.velocity = set_.setpoint.extension_velocity;
   a.flexion_velocity = set_.setpoint.flexion_velocity;
+  a.phases_from = phases_ == Phases::kDevice      ? "device"
+                  : phases_ == Phases::kIsometric ? "isometric"
+                                                  : "velocity";
   if (phases_ == Phases::kIsometric) {
     a.velocity = a.flexion_velocity = 0.0;
     a.hold_angle = set_.setpoint.hold_angle;

@@ -60,7 +60,8 @@ namespace isokin::analysis {
 
 bool DevicePhaseDetector::close(Eigen::Index end, MovementPhase& phase) {
   constexpr Eigen::Index kMinimumSamples = 3;
-  if (current_.phase == acquisition::DevicePhase::kNone || end - start_ < kMinimumSamples) {
+  if (current_.phase == acquisition::DevicePhase::kNone || end - start_ < kMinimumSamples ||
+      !(highest_ - lowest_ >= settings_.minimum_range)) {
     return false;
   }
   phase.movement = current_.phase == acquisition::DevicePhase::kExtension
@@ -73,13 +74,16 @@ bool DevicePhaseDetector::close(Eigen::Index end, MovementPhase& phase) {
 }
 
 bool DevicePhaseDetector::step(Eigen::Index i, const acquisition::DeviceSegment& segment,
-                               MovementPhase& phase) {
+                               double angle, MovementPhase& phase) {
   if (i > 0 && segment.phase == current_.phase && segment.repetition == current_.repetition) {
+    lowest_ = std::min(lowest_, angle);
+    highest_ = std::max(highest_, angle);
     return false;
   }
   const bool found = i > 0 && close(i, phase);
   current_ = segment;
   start_ = i;
+  lowest_ = highest_ = angle;
   return found;
 }
 

@@ -200,6 +200,21 @@ TEST(DevicePhases, TheDevicesMarksAreUsedWhenVelocityCannotSegment) {
   EXPECT_LT(relative_error(device.extension.repetitions[1].work, 150.0), 2e-3);
 }
 
+TEST(DevicePhases, MarksFlickeringAtRestAreNotMovements) {
+  auto set = device_marked_set(1000.0);
+  // The first 0.5 s are a rest at 90°: marks alternating every 5 samples, as a noisy velocity
+  // sign would give, must not make movements (they cover no range).
+  for (std::size_t i = 0; i < 500; ++i) {
+    set.signals.device_segments[i] = {100 + static_cast<int>(i / 5),
+                                      (i / 5) % 2 == 0 ? acquisition::DevicePhase::kExtension
+                                                       : acquisition::DevicePhase::kFlexion};
+  }
+  const SetAnalysis a = analysis::analyze_set(set, {}, 0.0, 1000.0);
+  EXPECT_EQ(a.phases_from, "device");
+  EXPECT_EQ(a.extension.repetitions.size(), 3u);
+  EXPECT_EQ(a.flexion.repetitions.size(), 3u);
+}
+
 TEST(DevicePhases, AskingForDeviceColumnsASetLacksWarnsAndFindsNothing) {
   auto set = device_marked_set(1000.0);
   set.info.device_segmented = false;

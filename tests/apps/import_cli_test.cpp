@@ -356,10 +356,20 @@ TEST_F(Import, ASimulatedBiodexExportAnalysesLikeTheSimulator) {
   std::ostringstream txt;
   txt << "BIODEX MEDICAL SYSTEMS\nJoint: Knee\n\nSet Rep mSec TORQUE POSITION POS_ANAT VELOCITY\n";
   double peak_extension = 0.0;
+  // Like the device: the phase word changes when the lever starts moving the other way, and the
+  // repetition number with each new extension.
+  std::string word = "Toward";
+  int rep = 0;
   for (const auto& s : sim) {
-    txt << "1 1 " << std::lround((s.time - sim[0].time) * 1000.0) << ' ' << s.torque << ' '
-        << 95.0 - s.angle << ' ' << s.angle << ' ' << -s.velocity << ' '
-        << (s.velocity < 0.0 ? "Away" : "Toward") << '\n';
+    if (s.velocity < -5.0 && word != "Away") {
+      word = "Away";
+      ++rep;
+    } else if (s.velocity > 5.0) {
+      word = "Toward";
+    }
+    txt << "1 " << std::max(rep, 1) << ' ' << std::lround((s.time - sim[0].time) * 1000.0) << ' '
+        << s.torque << ' ' << 95.0 - s.angle << ' ' << s.angle << ' ' << -s.velocity << ' ' << word
+        << '\n';
     if (s.velocity < -30.0) peak_extension = std::max(peak_extension, s.torque);
   }
   const auto file = write("S-1 knee.txt", txt.str());
@@ -375,6 +385,12 @@ TEST_F(Import, ASimulatedBiodexExportAnalysesLikeTheSimulator) {
   EXPECT_NEAR(j["sets"][0]["extension"]["peak_torque_nm"].get<double>(), peak_extension,
               0.02 * peak_extension);
   EXPECT_EQ(j["sets"][0]["flexion"]["repetitions"].size(), 3U);
+  // The export's own Away/Toward marks made the phases (format v3 device segmentation).
+  EXPECT_EQ(j["settings"]["segmentation"]["source"], "auto");
+  EXPECT_EQ(j["sets"][0]["phases_from"], "device");
+  const auto session = isokin::acquisition::read_session(dir_ / "S-1 knee.h5");
+  ASSERT_EQ(session.sets.size(), 1U);
+  EXPECT_TRUE(session.sets[0].info.device_segmented);
 }
 
 }  // namespace

@@ -82,7 +82,7 @@ class LiveAnalyser {
   // efforts (docs/analysis.md §3).
   enum class Phases { kVelocity, kDevice, kIsometric } phases_ = Phases::kVelocity;
   PhaseDetector detector_;
-  DevicePhaseDetector device_detector_;
+  DevicePhaseDetector device_detector_;  // constructed with the segmentation settings
   std::optional<IsometricEffortDetector> effort_detector_;
   double isometric_baseline_ = 0.0;  // N·m subtracted from isometric torque (gravity from rest)
   std::vector<double> time_, torque_, angle_, velocity_;

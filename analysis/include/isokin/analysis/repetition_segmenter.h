@@ -43,16 +43,22 @@ class PhaseDetector {
 };
 
 // A phase is a run of samples with the same device phase (extension or flexion) and repetition
-// number; samples marked "none" separate phases. Runs shorter than 3 samples are ignored.
+// number; samples marked "none" separate phases. Runs shorter than 3 samples, or covering less
+// than the minimum range (marks flickering at rest), are ignored.
 class DevicePhaseDetector {
  public:
-  bool step(Eigen::Index i, const acquisition::DeviceSegment& segment, MovementPhase& phase);
+  explicit DevicePhaseDetector(SegmentationSettings settings = {}) : settings_(settings) {}
+  bool step(Eigen::Index i, const acquisition::DeviceSegment& segment, double angle,
+            MovementPhase& phase);
   bool finish(Eigen::Index n, MovementPhase& phase);
 
  private:
   bool close(Eigen::Index end, MovementPhase& phase);
+  SegmentationSettings settings_;
   acquisition::DeviceSegment current_;
   Eigen::Index start_ = 0;
+  double lowest_ = 0.0;  // ° reached in the current run
+  double highest_ = 0.0;
   int extensions_ = 0;
   int flexions_ = 0;
 };

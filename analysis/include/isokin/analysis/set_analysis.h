@@ -57,6 +57,9 @@ struct SetAnalysis {
   double velocity = 0.0;              // °/s, set extension velocity
   double flexion_velocity = 0.0;      // °/s, set flexion velocity
   double hold_angle = kNotAvailable;  // °, isometric sets: where the lever was held
+  // How the phases were found (docs/analysis.md §3): "velocity", "device" (the device's own
+  // repetition/phase columns) or "isometric" (efforts from the resting torque).
+  std::string phases_from = "velocity";
   MovementSummary extension;
   MovementSummary flexion;
   // Conventional H:Q (knee) / agonist–antagonist ratio: flexor / extensor peak torque when both

@@ -54,6 +54,13 @@ void ProtocolRunner::request_redo() noexcept {
   stop_reason_.store("stopped by the operator to redo the set");
   stop_set_.store(true);
 }
+void ProtocolRunner::request_end_set(const char* reason) noexcept {
+  if (state_.load() != RunnerState::kSet && state_.load() != RunnerState::kGravityTrial) return;
+  end_set_.store(true);
+  stop_reason_.store(reason);
+  stop_set_.store(true);
+}
+
 void ProtocolRunner::request_abort() noexcept {
   abort_.store(true);
   stop_reason_.store("aborted");
@@ -146,10 +153,12 @@ RunnerState ProtocolRunner::run() {
     info.attempt = attempt_;
     const bool gravity = info.kind == kSetKindGravity;
     stop_set_.store(false);
+    end_set_.store(false);
     enter(gravity ? RunnerState::kGravityTrial : RunnerState::kSet);
     event("set-start", fmt::format("{} (attempt {})", info.label, info.attempt), info.index);
     AcquisitionOptions acquisition = options_.acquisition;
     acquisition.stop_reason = &stop_reason_;
+    acquisition.stop_completes = &end_set_;
     SetStats stats = acquire_set(device_, writer_, info, fan_out_, &stop_set_, acquisition);
     recorded_.emplace_back(info, stats);
     if (options_.on_set_end) options_.on_set_end(planned, info, stats);
@@ -159,7 +168,7 @@ RunnerState ProtocolRunner::run() {
                       stats.complete ? "complete" : stats.end_reason),
           info.index);
     if (abort_.load()) return aborted();
-    const bool interrupted = stop_set_.load();
+    const bool interrupted = stop_set_.load() && !end_set_.load();
     const bool redo = consume_redo();
     if (redo || (interrupted && pause_.load())) {
       // Stopped mid-set by the operator (redo or pause): record the same set again.

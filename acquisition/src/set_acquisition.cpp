@@ -136,7 +136,11 @@ SetStats acquire(drivers::Device& device, SessionWriter& writer, const SetInfo& 
   stats.dropped_samples = outcome.dropped;
   const bool stopped_by_request =
       stop_requested != nullptr && stop_requested->load(std::memory_order_relaxed);
-  stats.complete = !failure && outcome.status == ReadStatus::kEndOfStream && !stopped_by_request;
+  const bool stop_completes =
+      stopped_by_request && options.stop_completes != nullptr && options.stop_completes->load();
+  stats.complete =
+      !failure &&
+      ((outcome.status == ReadStatus::kEndOfStream && !stopped_by_request) || stop_completes);
   if (failure) {
     stats.end_reason = "recording failed";
   } else if (stopped_by_request) {

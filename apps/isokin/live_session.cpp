@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <map>
@@ -60,12 +61,29 @@ std::string describe(const SetInfo& set) {
 // Per-repetition results as they are final.
 class AnalyserConsumer final : public acquisition::SampleConsumer {
  public:
-  AnalyserConsumer(Printer& printer, double sample_rate, double body_mass, std::atomic<int>& reps)
-      : printer_(printer), sample_rate_(sample_rate), body_mass_(body_mass), reps_(reps) {}
+  // ends_sets: the device ends each set itself; otherwise this consumer ends it once the planned
+  // repetitions have been analysed.
+  AnalyserConsumer(Printer& printer, double sample_rate, double body_mass, std::atomic<int>& reps,
+                   bool ends_sets)
+      : printer_(printer),
+        sample_rate_(sample_rate),
+        body_mass_(body_mass),
+        reps_(reps),
+        device_ends_sets_(ends_sets) {}
 
   void begin_set(const SetInfo& set) override {
     analyser_.reset();
     reps_.store(0);
+    planned_ = set.setpoint.repetitions;
+    done_ = {0, 0};
+    if (!device_ends_sets_) {
+      printer_.line(
+          set.kind == acquisition::kSetKindGravity
+              ? "  the device only measures: type e + Enter when the passive sweep is done"
+              : fmt::format("  the device only measures: the set ends after {} "
+                            "extensions and flexions (or type e + Enter)",
+                            planned_));
+    }
     side_ = set.setpoint.side;
     joint_ = set.setpoint.joint;
     in_gravity_trial_ = set.kind == acquisition::kSetKindGravity;
@@ -117,6 +135,12 @@ class AnalyserConsumer final : public acquisition::SampleConsumer {
  private:
   void report(const analysis::PhaseResult& r) {
     if (r.movement == drivers::Movement::kFlexion) reps_.store(r.repetition + 1);
+    if ((r.flags & analysis::kPhaseTruncated) == 0) {
+      ++done_[r.movement == drivers::Movement::kExtension ? 0 : 1];
+    }
+    if (!device_ends_sets_ && planned_ > 0 && done_[0] >= planned_ && done_[1] >= planned_) {
+      if (auto* runner = g_runner.load()) runner->request_end_set("planned repetitions recorded");
+    }
     printer_.line(fmt::format(
         "    rep {:>2} {:<9} {:<10} {:<10} peak {:6.1f} N·m at {:3.0f}°, work {:6.1f} J{}",
         r.repetition + 1, drivers::to_string(r.movement),
@@ -129,6 +153,9 @@ class AnalyserConsumer final : public acquisition::SampleConsumer {
   double sample_rate_;
   double body_mass_;
   std::atomic<int>& reps_;
+  bool device_ends_sets_ = true;
+  int planned_ = 0;
+  std::array<int, 2> done_{};  // extensions, flexions analysed (not cut off)
   drivers::Joint joint_ = drivers::Joint::kKnee;
   drivers::Side side_ = drivers::Side::kRight;
   std::unique_ptr<analysis::LiveAnalyser> analyser_;
@@ -235,6 +262,9 @@ void OperatorInput::run() {
         case 'm':
           runner->mark(line.size() > 2 ? line.substr(2) : std::string());
           break;
+        case 'e':
+          runner->request_end_set("ended by the operator");
+          break;
         default:
           break;
       }
@@ -249,17 +279,16 @@ LiveSessionResult record_live_session(drivers::Device& device, const LiveSession
   std::atomic<int> reps{0};
   std::atomic<double> seconds_after_set{0.0};
   AnalyserConsumer analyser(printer, options.info.device.sample_rate_hz,
-                            options.info.subject.body_mass_kg, reps);
+                            options.info.subject.body_mass_kg, reps, device.ends_sets_itself());
   ProgressConsumer progress(printer, reps, seconds_after_set);
   LiveSessionResult result;
   {
     // Declared after the consumers, so its threads stop before they go away.
     acquisition::FanOut fan_out;
     fan_out.set_wait_when_full(options.lossless);
-    if (options.live_output) {
-      fan_out.add("analyser", analyser);
-      fan_out.add("progress", progress);
-    }
+    // A measuring-only device needs the analyser to know when a set's repetitions are done.
+    if (options.live_output || !device.ends_sets_itself()) fan_out.add("analyser", analyser);
+    if (options.live_output) fan_out.add("progress", progress);
     // Time left after each set: its rest plus every later set and rest.
     std::vector<double> after(options.plan.size() + 1, 0.0);
     for (std::size_t i = options.plan.size(); i-- > 0;) {

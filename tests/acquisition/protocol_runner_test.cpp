@@ -150,6 +150,27 @@ TEST_F(ProtocolRunnerTest, AbortMidSetEndsItAsAbortedAndLeavesTheSessionIncomple
   EXPECT_EQ(kinds(o.session).back(), "abort");
 }
 
+// A set ended on request as planned (what a measuring-only device needs) is complete, goes on
+// to its rest and the next set, and is not redone.
+TEST_F(ProtocolRunnerTest, EndingASetOnRequestCompletesItAndMovesOn) {
+  const std::vector<PlannedSet> plan = {planned(3, 60, kSetKindTest, 0.0),
+                                        planned(1, 300, kSetKindTest, 0.0)};
+  const Outcome o = run(plan, true, 1.0, RunnerState::kSet, [](ProtocolRunner& r) {
+    r.request_end_set("planned repetitions recorded");
+  });
+  EXPECT_EQ(o.result, RunnerState::kDone);
+  EXPECT_TRUE(o.session.complete);
+  ASSERT_EQ(o.session.sets.size(), 2u);
+  EXPECT_TRUE(o.session.sets[0].stats.complete);
+  EXPECT_EQ(o.session.sets[0].stats.end_reason, "planned repetitions recorded");
+  EXPECT_EQ(o.session.sets[0].info.attempt, 1);
+  EXPECT_LT(o.session.sets[0].signals.size(), 9u * 2000u);  // ended early, 0.3 s in
+  EXPECT_TRUE(o.session.sets[1].stats.complete);
+  EXPECT_EQ(o.session.sets[1].stats.end_reason, "end of stream");
+  const auto k = kinds(o.session);
+  EXPECT_EQ(std::find(k.begin(), k.end(), "redo-set"), k.end());
+}
+
 TEST_F(ProtocolRunnerTest, RedoDuringASetRecordsItAgainAsTheNextAttempt) {
   const std::vector<PlannedSet> plan = {planned(1, 180, kSetKindTest, 0.0)};
   const Outcome o = run(plan, true, 1.0, RunnerState::kSet, [](ProtocolRunner& r) {

@@ -1,7 +1,10 @@
 // `isokin run` and `isokin protocols` as an operator uses them, in real child processes:
 // every shipped protocol, a real-time run, Ctrl-C, and SIGKILL mid-set with the file read back
 // by the C++ reader and by h5py.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <pty.h>
+#include <termios.h>
 
 #include <fcntl.h>
 #include <poll.h>
@@ -386,6 +389,70 @@ TEST_F(RunCli, OperatorCommandsOnStandardInputMarkPauseAndRedoTheSet) {
   for (const char* kind : {"mark", "redo-set", "pause", "resume"}) {
     EXPECT_NE(std::find(kinds.begin(), kinds.end(), kind), kinds.end()) << kind;
   }
+}
+
+// A device that only measures (a Biodex's analog outputs read by the lab's ADC board over a
+// serial line) never ends a set itself: the live analysis ends it once the planned repetitions
+// are recorded, and the session goes on to the next set and completes.
+TEST_F(RunCli, AMeasuringOnlyDeviceSetEndsWhenThePlannedRepetitionsAreRecorded) {
+  int master = -1;
+  int slave = -1;
+  std::array<char, 128> name{};
+  ASSERT_EQ(::openpty(&master, &slave, name.data(), nullptr, nullptr), 0);
+  termios raw{};
+  ::tcgetattr(slave, &raw);
+  ::cfmakeraw(&raw);
+  ::tcsetattr(slave, TCSANOW, &raw);
+  const fs::path protocol = write_protocol("two-reps", 2, 180);
+  const fs::path file = dir_ / "serial.h5";
+  Child child({"run", protocol.string(), "--device", "serial", "--port", name.data(), "--profile",
+               "biodex2-adc", "--out", file.string()},
+              dir_ / "stderr.txt");
+  ASSERT_TRUE(child.wait_for("set 1/1")) << child.output() << slurp(dir_ / "stderr.txt");
+  // The simulator's set at the board's 1 kHz, as the board's counts (the lab's calibration,
+  // inverted; extension torque negative on that board), then the lever resting for 5 s more.
+  drivers::SimulationSettings settings;
+  settings.sample_rate_hz = 1000.0;
+  drivers::MotionSetpoint sp;
+  sp.repetitions = 2;
+  sp.extension_velocity = sp.flexion_velocity = 180.0;
+  std::vector<drivers::Sample> samples = drivers::simulate_set(settings, sp);
+  for (int i = 0; i < 5000; ++i) samples.push_back({0.0, 0.0, samples.back().angle, 0.0, 0});
+  std::string frames;
+  for (const auto& s : samples) {
+    const auto count = [](double value) { return std::clamp<long>(std::lround(value), 0, 9999); };
+    frames += fmt::format("{:04d};{:04d};{:04d};\r\n", count((-s.torque + 552.0) / 1.04),
+                          count((s.velocity + 459.0) / 0.883), count((s.angle + 99.3) / 0.363));
+  }
+  // Non-blocking, so a reader that stopped (the set ended, or the program failed) cannot hang
+  // the test on a full terminal buffer.
+  ::fcntl(master, F_SETFL, ::fcntl(master, F_GETFL) | O_NONBLOCK);
+  // Ten frames per millisecond, faster than the board: the driver's time comes from the frame
+  // count, not the clock. A terminal nobody drains for 2 s means the set is over.
+  std::size_t written = 0;
+  auto last_progress = Clock::now();
+  while (written < frames.size() && Clock::now() - last_progress < std::chrono::seconds(2)) {
+    const ssize_t n = ::write(master, frames.data() + written,
+                              std::min<std::size_t>(180, frames.size() - written));
+    if (n > 0) {
+      written += static_cast<std::size_t>(n);
+      last_progress = Clock::now();
+    }
+    if (n < 0 && errno != EAGAIN) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_TRUE(child.wait_for("Session complete")) << child.output() << slurp(dir_ / "stderr.txt");
+  EXPECT_EQ(child.wait(), 0);
+  ::close(master);
+  ::close(slave);
+  const Session session = read_session(file);
+  EXPECT_TRUE(session.complete);
+  ASSERT_EQ(session.sets.size(), 1u);
+  EXPECT_TRUE(session.sets[0].stats.complete);
+  EXPECT_EQ(session.sets[0].stats.end_reason, "planned repetitions recorded");
+  // Ended within the rest that followed the second flexion, long before the frames ran out.
+  EXPECT_LT(session.sets[0].signals.size(), samples.size());
+  EXPECT_NE(child.output().find("rep  2 flexion"), std::string::npos) << child.output();
 }
 
 TEST_F(RunCli, KilledMidSetLosesAtMostTheLastSecond) {

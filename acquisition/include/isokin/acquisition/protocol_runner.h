@@ -69,6 +69,10 @@ class ProtocolRunner {
   // Ends a positioning or rest countdown now (the operator is ready); ignored during a set.
   void request_start_now() noexcept;
   void request_redo() noexcept;
+  // Ends the running set as complete (reason: e.g. "planned repetitions recorded", "ended by the
+  // operator"); what a measuring-only device needs, since it never ends a set itself. A string
+  // literal: it is kept, not copied.
+  void request_end_set(const char* reason) noexcept;
   void request_abort() noexcept;
   void mark(std::string note);
 
@@ -97,6 +101,7 @@ class ProtocolRunner {
   std::atomic<bool> abort_{false};
   std::atomic<bool> stop_set_{false};                // tells acquire_set to end the running set
   std::atomic<const char*> stop_reason_{"aborted"};  // and the end_reason it writes
+  std::atomic<bool> end_set_{false};                 // the stop ends the set as complete
   std::atomic<int> last_set_index_{-1};  // of the set running or last run: marks belong to it
   std::size_t index_ = 0;
   int attempt_ = 1;

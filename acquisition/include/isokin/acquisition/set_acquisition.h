@@ -27,6 +27,9 @@ struct AcquisitionOptions {
   bool wait_when_full = false;
   // When the set is stopped by request: the end_reason written ("aborted" if null or unset).
   const std::atomic<const char*>* stop_reason = nullptr;
+  // True at the stop request: the request ends the set as planned (a measuring-only device whose
+  // planned repetitions are recorded, or the operator ending it), so the set is complete.
+  const std::atomic<bool>* stop_completes = nullptr;
 };
 
 // Returns the set's statistics (also written to the file by end_set). Stops at end of stream,

@@ -93,6 +93,11 @@ class Device {
   virtual void open() = 0;
   // Returns false when the device cannot be commanded (it only measures).
   virtual bool apply(const MotionSetpoint& setpoint) = 0;
+  // True when the device runs each set through to its end itself (a motorised dynamometer
+  // following the MotionSetpoint reports kEndOfStream). A device that only measures (serial,
+  // USB data acquisition) streams until stopped: whoever runs the set ends it, when the planned
+  // repetitions are recorded or the operator says so.
+  [[nodiscard]] virtual bool ends_sets_itself() const { return false; }
   virtual void start() = 0;
   // Real-time path: never throws; fills at most out.size() samples.
   virtual ReadResult read(std::span<Sample> out) = 0;

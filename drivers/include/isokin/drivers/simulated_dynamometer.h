@@ -82,6 +82,7 @@ class SimulatedDynamometer final : public Device {
   [[nodiscard]] DeviceDescription describe() const override;
   void open() override;
   bool apply(const MotionSetpoint& setpoint) override;
+  [[nodiscard]] bool ends_sets_itself() const override { return true; }
   void start() override;
   ReadResult read(std::span<Sample> out) override;
   void stop() override;

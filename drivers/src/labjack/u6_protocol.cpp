@@ -487,4 +487,95 @@ std::vector<std::uint8_t> encode_stream_packet(const StreamPacketContent& c) {
   return f;
 }
 
+StreamDecoder::StreamDecoder(int channels, int samples_per_packet)
+    : channels_(channels), spp_(samples_per_packet) {
+  if (channels < 1 || channels > kMaxStreamChannels || samples_per_packet < 1 ||
+      samples_per_packet > kMaxSamplesPerPacket) {
+    throw std::invalid_argument(fmt::format("U6 stream decoder: {} channels, {} samples/packet",
+                                            channels, samples_per_packet));
+  }
+}
+
+std::uint8_t StreamDecoder::feed(std::span<const std::uint8_t> bytes,
+                                 std::vector<DecodedScan>& out) {
+  const std::size_t length = packet_length();
+  while (!bytes.empty()) {
+    const StreamPacket p = decode_stream_packet(bytes, spp_);
+    bytes = bytes.subspan(std::min(length, bytes.size()));
+    switch (p.status) {
+      case PacketStatus::kOk:
+        if (const auto code = feed_packet(p, out); code != kNoError) return code;
+        break;
+      case PacketStatus::kShort:
+        ++counters_.short_packets;
+        break;
+      case PacketStatus::kBadChecksum:
+      case PacketStatus::kBadHeader:
+        ++counters_.corrupt_packets;
+        break;
+    }
+  }
+  return kNoError;
+}
+
+std::uint8_t StreamDecoder::feed_packet(const StreamPacket& p, std::vector<DecodedScan>& out) {
+  // Packets missing before this one (never sent to us, corrupt or short): their samples are
+  // gone, and so is the scan they cut.
+  const auto missing = static_cast<std::uint8_t>(p.counter - expected_counter_);
+  if (missing > 0) {
+    counters_.lost_packets += missing;
+    sample_position_ += static_cast<std::uint64_t>(missing) * static_cast<std::uint64_t>(spp_);
+    scan_valid_ = false;
+    gap_pending_ = true;
+  }
+  expected_counter_ = static_cast<std::uint8_t>(p.counter + 1);
+  ++counters_.packets;
+  counters_.max_backlog = std::max<int>(counters_.max_backlog, p.backlog);
+  bool flagged = false;
+  switch (p.error_code) {
+    case kNoError:
+    case kStreamAutorecoverActive:  // buffered scans from before the overflow: valid
+      break;
+    case kStreamAutorecoverReport:
+      ++counters_.overflows;
+      counters_.discarded_scans += p.discarded_scans;
+      expect_dummy_ = true;
+      dummy_stands_for_ = std::max<std::uint16_t>(p.discarded_scans, 1);
+      break;
+    case kStreamScanOverlap:  // a scan started before the previous one finished
+      ++counters_.flagged_packets;
+      flagged = true;
+      break;
+    default:
+      return p.error_code;
+  }
+  const auto channels = static_cast<std::uint64_t>(channels_);
+  for (int i = 0; i < p.sample_count; ++i) {
+    const auto channel = static_cast<std::size_t>(sample_position_ % channels);
+    ++sample_position_;
+    if (channel == 0) {
+      scan_valid_ = true;
+      current_.flagged = false;
+    }
+    if (!scan_valid_) continue;
+    current_.counts[channel] = p.samples[static_cast<std::size_t>(i)];
+    current_.flagged = current_.flagged || flagged;
+    if (channel + 1 < channels) continue;
+    scan_valid_ = false;
+    if (expect_dummy_ && std::all_of(current_.counts.begin(), current_.counts.begin() + channels_,
+                                     [](std::uint16_t c) { return c == kDummySample; })) {
+      // The dummy scan stands in for every discarded scan, its own slot included.
+      extra_scans_ += dummy_stands_for_ - 1u;
+      expect_dummy_ = false;
+      gap_pending_ = true;
+      continue;
+    }
+    current_.index = sample_position_ / channels - 1 + extra_scans_;
+    current_.gap_before = gap_pending_;
+    gap_pending_ = false;
+    out.push_back(current_);
+  }
+  return kNoError;
+}
+
 }  // namespace isokin::drivers::u6

@@ -197,4 +197,53 @@ struct StreamPacketContent {
 };
 std::vector<std::uint8_t> encode_stream_packet(const StreamPacketContent& content);
 
+// --- Stream decoding across packets ------------------------------------------------------
+// One scan (one sample per channel) and where it sits in time.
+struct DecodedScan {
+  std::uint64_t index = 0;  // scan number since StreamStart, lost and discarded scans counted
+  bool gap_before = false;  // scans are missing between the previous delivered scan and this
+  bool flagged = false;     // its packet carried a device error (STREAM_SCAN_OVERLAP)
+  std::array<std::uint16_t, kMaxStreamChannels> counts{};
+};
+
+struct DecoderCounters {
+  std::uint64_t packets = 0;
+  std::uint64_t corrupt_packets = 0;  // bad checksum or header
+  std::uint64_t short_packets = 0;
+  std::uint64_t lost_packets = 0;     // counter gaps: corrupt, short and never-seen packets
+  std::uint64_t overflows = 0;        // auto-recovery reports
+  std::uint64_t discarded_scans = 0;  // as reported by them
+  std::uint64_t flagged_packets = 0;  // packets with STREAM_SCAN_OVERLAP
+  int max_backlog = 0;
+};
+
+// Turns the packets of one stream into scans: checks each packet, follows the packet counter
+// (a jump means packets were lost: the partial scan is dropped and the next scan is marked),
+// drops the auto-recovery dummy scan and skips the discarded scans in time.
+// Stops at a device error it cannot recover from (returned by feed()).
+class StreamDecoder {
+ public:
+  StreamDecoder(int channels, int samples_per_packet);
+  // Decodes the whole packets in `bytes` (a trailing partial packet counts as short) and
+  // appends completed scans to `out`. Returns 0, or the device error code that ends the stream.
+  std::uint8_t feed(std::span<const std::uint8_t> bytes, std::vector<DecodedScan>& out);
+  [[nodiscard]] const DecoderCounters& counters() const { return counters_; }
+  [[nodiscard]] std::size_t packet_length() const { return stream_packet_length(spp_); }
+
+ private:
+  std::uint8_t feed_packet(const StreamPacket& packet, std::vector<DecodedScan>& out);
+
+  int channels_;
+  int spp_;
+  std::uint8_t expected_counter_ = 0;
+  std::uint64_t sample_position_ = 0;  // samples since StreamStart, lost ones included
+  std::uint64_t extra_scans_ = 0;      // discarded scans beyond the dummy scan's own slot
+  DecodedScan current_;
+  bool scan_valid_ = false;  // current_ holds every sample of this scan so far
+  bool gap_pending_ = false;
+  bool expect_dummy_ = false;
+  std::uint16_t dummy_stands_for_ = 0;
+  DecoderCounters counters_;
+};
+
 }  // namespace isokin::drivers::u6

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "isokin/drivers/labjack_u6.h"
 #include "isokin/drivers/simulated_dynamometer.h"
 
 namespace isokin::drivers {
@@ -22,6 +23,19 @@ constexpr DriverEntry kDrivers[] = {
        s.realtime = o.realtime;
        if (o.sample_rate_hz > 0.0) s.sample_rate_hz = o.sample_rate_hz;
        return std::make_unique<SimulatedDynamometer>(s);
+     }},
+    {"labjack-u6", "LabJack U6 over USB, wired to a dynamometer's analog outputs (--profile)",
+     [](const DeviceOptions& o) -> std::unique_ptr<Device> {
+       if (o.profile.empty()) {
+         throw DeviceError(
+             "labjack-u6 needs a calibration profile (--profile FILE); see docs/hardware.md and "
+             "profiles/labjack-u6-biodex-example.json");
+       }
+       LabJackU6Options u;
+       u.serial = o.serial;
+       u.profile = load_calibration_profile(o.profile);
+       if (o.sample_rate_hz > 0.0) u.profile.scan_rate_hz = o.sample_rate_hz;
+       return std::make_unique<LabJackU6>(u);
      }},
 };
 

@@ -15,6 +15,8 @@ struct DeviceOptions {
   std::uint64_t seed = 1;       // sim: noise and model seed
   bool realtime = false;        // sim: pace samples to the wall clock
   double sample_rate_hz = 0.0;  // 0 = the device's default
+  std::string serial;           // hardware: this device (empty = the first found)
+  std::string profile;          // labjack-u6: calibration profile JSON (docs/hardware.md)
 };
 
 struct DriverInfo {

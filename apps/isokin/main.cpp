@@ -38,9 +38,13 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--side", run.side, "Test only this side (left or right)");
   run_cmd->add_option("--stream", run.stream_port, "Stream live data on PORT (not yet supported)");
   run_cmd->add_option("--seed", run.seed, "Simulator seed")->capture_default_str();
+  run_cmd->add_option("--profile", run.profile, "Calibration profile JSON (labjack-u6)");
+  run_cmd->add_option("--serial", run.serial, "Serial number of the device (default: first found)");
   run_cmd->add_flag("--fast", run.fast, "")->group("");  // hidden: tests and demos
 
   auto* protocols_cmd = app.add_subcommand("protocols", "List the shipped and user protocols");
+  auto* devices_cmd =
+      app.add_subcommand("devices", "List attached data-acquisition devices (LabJack U6)");
 
   CLI11_PARSE(app, argc, argv);
   try {
@@ -49,6 +53,7 @@ int main(int argc, char** argv) {
     if (const auto code = analysis_cmds.run(std::cout)) return *code;
     if (*run_cmd) return isokin::cli::run_protocol(run, std::cout);
     if (*protocols_cmd) return isokin::cli::run_protocols(std::cout);
+    if (*devices_cmd) return isokin::cli::run_devices(std::cout);
   } catch (const std::exception& e) {
     // Session-file and device errors already name the file or device and the problem.
     std::cerr << "isokin: " << e.what() << '\n';

@@ -55,6 +55,8 @@ int run_protocol(const RunOptions& options, std::ostream& out) {
   drivers::DeviceOptions device_options;
   device_options.seed = options.seed;
   device_options.realtime = !options.fast;
+  device_options.profile = options.profile;
+  device_options.serial = options.serial;
   const auto device = drivers::make_device(options.device, device_options);
   device->open();
 

@@ -45,6 +45,14 @@ int run_protocols(std::ostream& out);
 // Attached supported USB devices; exit code 0 when at least one is usable.
 int run_devices(std::ostream& out);
 int print_devices(const std::vector<drivers::AttachedDevice>& devices, std::ostream& out);
+
+struct CalibrateOptions {
+  std::filesystem::path points;        // CSV: quantity,volts,value
+  std::filesystem::path base_profile;  // wiring and scan rate to keep
+  std::filesystem::path out;           // the fitted profile
+};
+// Least-squares fit of volts -> units per quantity; prints the fit and its residuals.
+int run_calibrate(const CalibrateOptions& options, std::ostream& out);
 std::string utc_now();  // ISO 8601, seconds
 int run_info(const std::filesystem::path& file, std::ostream& out);
 int run_analyze(const std::filesystem::path& file, bool json, std::ostream& out);

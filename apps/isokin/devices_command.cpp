@@ -17,7 +17,7 @@ std::filesystem::path shipped_udev_rule() {
   std::error_code error;
   const fs::path executable = fs::read_symlink("/proc/self/exe", error);
   if (!error) {
-    const fs::path installed =
+    fs::path installed =
         executable.parent_path().parent_path() / "share/isokin/udev/90-isokin-labjack.rules";
     if (fs::exists(installed, error)) return installed;
   }

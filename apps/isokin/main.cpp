@@ -45,6 +45,13 @@ int main(int argc, char** argv) {
   auto* protocols_cmd = app.add_subcommand("protocols", "List the shipped and user protocols");
   auto* devices_cmd =
       app.add_subcommand("devices", "List attached data-acquisition devices (LabJack U6)");
+  isokin::cli::CalibrateOptions calibrate;
+  auto* calibrate_cmd = app.add_subcommand(
+      "calibrate", "Fit a LabJack profile's volts -> units from known loads, angles and speeds");
+  calibrate_cmd->add_option("POINTS", calibrate.points, "CSV: quantity,volts,value")->required();
+  calibrate_cmd->add_option("--profile", calibrate.base_profile, "Profile with the wiring")
+      ->required();
+  calibrate_cmd->add_option("--out", calibrate.out, "Fitted profile to write")->required();
 
   CLI11_PARSE(app, argc, argv);
   try {
@@ -54,6 +61,7 @@ int main(int argc, char** argv) {
     if (*run_cmd) return isokin::cli::run_protocol(run, std::cout);
     if (*protocols_cmd) return isokin::cli::run_protocols(std::cout);
     if (*devices_cmd) return isokin::cli::run_devices(std::cout);
+    if (*calibrate_cmd) return isokin::cli::run_calibrate(calibrate, std::cout);
   } catch (const std::exception& e) {
     // Session-file and device errors already name the file or device and the problem.
     std::cerr << "isokin: " << e.what() << '\n';

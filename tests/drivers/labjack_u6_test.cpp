@@ -108,7 +108,7 @@ class LabJackU6Test : public ::testing::Test {
     emulator_.set_source(to_volts(source_, profile_));
   }
 
-  LabJackU6Options options() const {
+  [[nodiscard]] LabJackU6Options options() const {
     LabJackU6Options o;
     o.profile = profile_;
     return o;

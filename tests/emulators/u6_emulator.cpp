@@ -410,7 +410,7 @@ struct U6Emulator::Impl {
 };
 
 U6Emulator::U6Emulator(U6EmulatorOptions options)
-    : options_(std::move(options)), impl_(std::make_unique<Impl>()) {
+    : options_(options), impl_(std::make_unique<Impl>()) {
   impl_->options = options_;
   impl_->testbed = umockdev_testbed_new();
   if (impl_->testbed == nullptr) throw std::runtime_error("umockdev: cannot create a test bed");

@@ -154,7 +154,7 @@ TEST(U6Protocol, ScanClockFollowsTheDatasheetFormula) {
 TEST(U6Protocol, StreamConfigLaysOutTheChannelTable) {
   StreamSettings s;
   s.channels = {{0, Gain::kX1, false}, {2, Gain::kX10, true}, {5, Gain::kX1000, false}};
-  s.scan_rate_hz = 2000.0;
+  s.scan_rate_hz = 80.0;  // within the 88 scans/s of ±0.01 V with 3 channels
   s.samples_per_packet = 25;
   const auto cmd = stream_config_command(s);
   ASSERT_EQ(cmd.size(), 20u);  // 14 + 2 × 3
@@ -164,8 +164,8 @@ TEST(U6Protocol, StreamConfigLaysOutTheChannelTable) {
   EXPECT_EQ(cmd[6], 3);
   EXPECT_EQ(cmd[7], 1);
   EXPECT_EQ(cmd[8], 25);
-  EXPECT_EQ(cmd[11], 0x08);
-  EXPECT_EQ(cmd[12] | (cmd[13] << 8), 24000);  // 48 MHz / 2000 Hz
+  EXPECT_EQ(cmd[11], 0x00);
+  EXPECT_EQ(cmd[12] | (cmd[13] << 8), 50000);  // 4 MHz / 80 Hz
   EXPECT_EQ(cmd[14], 0);
   EXPECT_EQ(cmd[15], 0x00);
   EXPECT_EQ(cmd[16], 2);
@@ -181,7 +181,7 @@ TEST(U6Protocol, StreamConfigLaysOutTheChannelTable) {
   EXPECT_EQ(parsed.channels.size(), 3u);
   EXPECT_EQ(parsed.channels[1].gain, Gain::kX10);
   EXPECT_TRUE(parsed.channels[1].differential);
-  EXPECT_DOUBLE_EQ(parsed.scan_rate_hz, 2000.0);
+  EXPECT_DOUBLE_EQ(parsed.scan_rate_hz, 80.0);
 }
 
 TEST(U6Protocol, StreamConfigRejectsWhatTheU6CannotDo) {
@@ -194,6 +194,32 @@ TEST(U6Protocol, StreamConfigRejectsWhatTheU6CannotDo) {
   EXPECT_THROW(stream_config_command(s), std::invalid_argument);
   s.samples_per_packet = 25;
   s.channels.clear();
+  EXPECT_THROW(stream_config_command(s), std::invalid_argument);
+}
+
+TEST(U6Protocol, MaximumScanRateFollowsDatasheetTable321) {
+  // Table 3.2.1 (resolution index 1), scans/s for 1/2/4/8 channels: ±10 V 50k/25k/12.5k/6.3k,
+  // ±1 V 50k/2.2k/1.1k/540, ±0.01 V 50k/178/88/44.
+  const StreamChannel ten{0, Gain::kX1, false};
+  const StreamChannel one{1, Gain::kX10, false};
+  const StreamChannel hundredth{2, Gain::kX1000, false};
+  EXPECT_EQ(max_scan_rate_hz({hundredth}), 50'000.0);  // one channel: any gain
+  EXPECT_EQ(max_scan_rate_hz({ten, ten}), 25'000.0);
+  EXPECT_DOUBLE_EQ(max_scan_rate_hz({ten, ten, ten, ten}), 12'500.0);
+  EXPECT_LE(max_scan_rate_hz(std::vector<StreamChannel>(8, ten)), 6'300.0);
+  EXPECT_LE(max_scan_rate_hz({one, one}), 2'200.0);
+  EXPECT_LE(max_scan_rate_hz({ten, one, ten, ten}), 1'100.0);  // the finest gain decides
+  EXPECT_LE(max_scan_rate_hz(std::vector<StreamChannel>(8, one)), 540.0);
+  EXPECT_LE(max_scan_rate_hz({hundredth, ten}), 178.0);
+  EXPECT_LE(max_scan_rate_hz(std::vector<StreamChannel>(8, hundredth)), 44.0);
+  // Never far below the table either (within 2 %).
+  EXPECT_GE(max_scan_rate_hz({one, one}), 0.98 * 2'200.0);
+  EXPECT_GE(max_scan_rate_hz(std::vector<StreamChannel>(8, hundredth)), 0.98 * 44.0);
+  StreamSettings s;
+  s.channels = {ten, one, ten};  // 4,320 / 3 = 1,440 scans/s
+  s.scan_rate_hz = 1'400.0;
+  EXPECT_NO_THROW(stream_config_command(s));
+  s.scan_rate_hz = 1'500.0;
   EXPECT_THROW(stream_config_command(s), std::invalid_argument);
 }
 

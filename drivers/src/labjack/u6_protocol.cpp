@@ -312,6 +312,19 @@ bool choose_scan_clock(double scan_rate_hz, ScanClock& clock) {
   return false;
 }
 
+double max_scan_rate_hz(const std::vector<StreamChannel>& channels) {
+  if (channels.empty()) return 0.0;
+  // One channel streams at 50 k scans/s at any gain. With more, each row of the table holds a
+  // nearly constant total sample rate (settling time per channel): ±10 V 50,000 (25 k × 2,
+  // 12.5 k × 4, 6.3 k × 8), ±1 V 4,320 (540 × 8), ±0.1 V 880 (110 × 8), ±0.01 V 352 (88 × 4,
+  // 44 × 8); the smallest product of each row is used.
+  constexpr std::array<double, 4> kSamplesPerSecond{50'000.0, 4'320.0, 880.0, 352.0};
+  if (channels.size() == 1) return 50'000.0;
+  std::size_t row = 0;
+  for (const auto& c : channels) row = std::max(row, static_cast<std::size_t>(c.gain));
+  return kSamplesPerSecond[row] / static_cast<double>(channels.size());
+}
+
 std::vector<std::uint8_t> stream_config_command(const StreamSettings& s) {
   const auto n = s.channels.size();
   if (n < 1 || n > kMaxStreamChannels) {
@@ -330,6 +343,12 @@ std::vector<std::uint8_t> stream_config_command(const StreamSettings& s) {
     throw std::invalid_argument(
         fmt::format("U6 stream: {} Hz × {} channels exceeds the U6's {} samples/s", s.scan_rate_hz,
                     n, kMaxSampleRate));
+  }
+  if (const double limit = max_scan_rate_hz(s.channels); s.scan_rate_hz > limit) {
+    throw std::invalid_argument(fmt::format(
+        "U6 stream: {} Hz is above the {} scans/s the U6 sustains for {} channels at this gain "
+        "(datasheet table 3.2.1); lower scan_rate_hz or use a larger range",
+        s.scan_rate_hz, limit, n));
   }
   ScanClock clock;
   if (!choose_scan_clock(s.scan_rate_hz, clock)) {

@@ -140,6 +140,10 @@ struct ScanClock {
 // Returns false when the rate is outside what the clock can produce.
 bool choose_scan_clock(double scan_rate_hz, ScanClock& clock);
 
+// The highest scan rate the U6 sustains for these channels at resolution index 1 (datasheet
+// table 3.2.1); the finest gain among them decides, since it needs the longest settling.
+double max_scan_rate_hz(const std::vector<StreamChannel>& channels);
+
 // Validates the settings (channel count, SPP, resolution, rate) and returns the command.
 // Throws std::invalid_argument naming the bad setting.
 std::vector<std::uint8_t> stream_config_command(const StreamSettings& settings);

@@ -240,6 +240,23 @@ TEST_F(LabJackU6Test, AFullStreamDecodesSampleExactAgainstTheSource) {
   EXPECT_EQ(health.scans, expected);
 }
 
+TEST_F(LabJackU6Test, SmallPacketsOnePerTransferDecodeTheSame) {
+  // 9 samples per packet (32-byte packets: each one ends its transfer).
+  auto o = options();
+  o.samples_per_packet = 9;
+  LabJackU6 device(o);
+  device.open();
+  device.start();
+  EXPECT_EQ(emulator_.state().settings.samples_per_packet, 9);
+  const std::size_t expected = source_.size() * kChannels / 9 * 9 / kChannels;
+  const auto stream = read_stream(device, expected);
+  device.stop();
+  ASSERT_EQ(stream.samples.size(), expected);
+  expect_matches_source(stream.samples, {});
+  EXPECT_EQ(device.stream_health().packets, source_.size() * kChannels / 9);
+  EXPECT_EQ(device.stream_health().lost_packets, 0u);
+}
+
 TEST_F(LabJackU6Test, CorruptChecksumDropsThatPacketsScansAndMarksTheGap) {
   emulator_.add_fault({U6Fault::kCorruptChecksum, 10});
   LabJackU6 device(options());

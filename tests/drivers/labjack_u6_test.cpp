@@ -450,6 +450,56 @@ TEST_F(LabJackU6Test, RecordingThroughUsbAnalysesLikeTheSource) {
   fs::remove_all(dir);
 }
 
+TEST_F(LabJackU6Test, FaultsDuringARecordingEndUpInTheSessionFile) {
+  // A corrupt packet (10) then an unplug (30), recorded the way `isokin run` records a set.
+  emulator_.add_fault({U6Fault::kCorruptChecksum, 10});
+  emulator_.add_fault({U6Fault::kUnplug, 30});
+  const fs::path dir =
+      fs::temp_directory_path() / ("isokin-usb-faults-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const fs::path file = dir / "unplugged.h5";
+  LabJackU6 device(options());
+  device.open();
+  isokin::acquisition::SessionInfo info;
+  info.created_utc = "2026-11-25T12:00:00Z";
+  info.software = "usb_test";
+  info.device = device.describe();
+  {
+    isokin::acquisition::SessionWriter writer(file, info);
+    const auto stats = isokin::acquisition::acquire_set(device, writer, {});
+    EXPECT_FALSE(stats.complete);
+    EXPECT_NE(stats.end_reason.find("disconnected: labjack-u6 serial 360012345 was unplugged"),
+              std::string::npos)
+        << stats.end_reason;
+    writer.finish();
+  }
+  device.close();
+
+  const auto session = isokin::acquisition::read_session(file);
+  ASSERT_EQ(session.sets.size(), 1u);
+  const auto& set = session.sets[0];
+  EXPECT_FALSE(set.stats.complete);
+  EXPECT_NE(set.stats.end_reason.find("unplugged"), std::string::npos);
+  // Packets 0-29 arrived, packet 10 corrupt: 250 scans less the 9 that touch packet 10.
+  const auto missing = scans_touching_packet(10);
+  ASSERT_EQ(set.signals.size(), 250u - missing.size());
+  std::vector<Sample> recorded;
+  for (std::size_t i = 0; i < set.signals.size(); ++i) {
+    recorded.push_back({set.signals.time[i], set.signals.torque[i], set.signals.angle[i],
+                        set.signals.velocity[i], set.signals.status[i]});
+  }
+  expect_matches_source(recorded, missing);
+  bool gap_event = false;
+  for (const auto& e : session.events) {
+    if (e.kind == "gap" &&
+        e.detail.find("1 gaps in the device clock, first at 0.0920 s") != std::string::npos) {
+      gap_event = true;  // scan 92, the first after the lost ones (83-91), at 1 kHz
+    }
+  }
+  EXPECT_TRUE(gap_event);
+  fs::remove_all(dir);
+}
+
 TEST(LabJackProfile, BadProfilesNameTheFileAndTheField) {
   const auto bad = [](const char* json) {
     try {

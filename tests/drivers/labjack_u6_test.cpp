@@ -240,6 +240,29 @@ TEST_F(LabJackU6Test, AFullStreamDecodesSampleExactAgainstTheSource) {
   EXPECT_EQ(health.scans, expected);
 }
 
+TEST(LabJackU6Stale, PacketsLeftFromAnEarlierStreamAreDrainedBeforeStarting) {
+  isokin::testing::U6EmulatorOptions emulator_options;
+  emulator_options.stale_packets = 5;  // counters 101-105: would look like 101 lost packets
+  U6Emulator emulator(emulator_options);
+  const auto profile = example_profile();
+  const auto source = source_set(profile);
+  emulator.set_source(to_volts(source, profile));
+  LabJackU6Options o;
+  o.profile = profile;
+  LabJackU6 device(o);
+  device.open();
+  device.start();
+  const std::size_t expected = scans_in_whole_packets(source.size());
+  const auto stream = read_stream(device, expected);
+  device.stop();
+  ASSERT_EQ(stream.samples.size(), expected);
+  EXPECT_EQ(device.stream_health().lost_packets, 0u);
+  for (std::size_t i = 0; i < expected; ++i) {
+    ASSERT_NEAR(stream.samples[i].time, source[i].time, 1e-9);
+    ASSERT_NEAR(stream.samples[i].torque, source[i].torque, half_count(profile.torque));
+  }
+}
+
 TEST_F(LabJackU6Test, SmallPacketsOnePerTransferDecodeTheSame) {
   // 9 samples per packet (32-byte packets: each one ends its transfer).
   auto o = options();

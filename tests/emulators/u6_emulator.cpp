@@ -63,6 +63,7 @@ struct U6Emulator::Impl {
   std::deque<Urb> reapable;                         // completed, status set
   bool unplugged = false;
   bool stalled = false;
+  int stale_left = 0;
   std::chrono::steady_clock::time_point silent_until{};
   // Stream generator.
   std::deque<std::uint16_t> pending;  // samples of whole scans not yet in a packet
@@ -213,6 +214,19 @@ struct U6Emulator::Impl {
       u.urb()->status = 0;
       responses.pop_front();
       reapable.push_back(u);
+    }
+    while (!stream_urbs.empty() && stale_left > 0) {  // first, whatever the state
+      const Urb u = stream_urbs.front();
+      stream_urbs.pop_front();
+      const std::vector<std::uint16_t> samples(u6::kMaxSamplesPerPacket, 0x1234);
+      const auto packet = u6::encode_stream_packet(
+          {static_cast<std::uint8_t>(100 + stale_left), u6::kNoError, 0, 0, samples});
+      const auto n = std::min(packet.size(), static_cast<std::size_t>(u.urb()->buffer_length));
+      std::memcpy(u.urb()->buffer, packet.data(), n);
+      u.urb()->actual_length = static_cast<int>(n);
+      u.urb()->status = 0;
+      reapable.push_back(u);
+      --stale_left;
     }
     while (!stream_urbs.empty() && state.streaming) {
       if (std::chrono::steady_clock::now() < silent_until) return;
@@ -412,6 +426,7 @@ struct U6Emulator::Impl {
 U6Emulator::U6Emulator(U6EmulatorOptions options)
     : options_(options), impl_(std::make_unique<Impl>()) {
   impl_->options = options_;
+  impl_->stale_left = options_.stale_packets;
   impl_->testbed = umockdev_testbed_new();
   if (impl_->testbed == nullptr) throw std::runtime_error("umockdev: cannot create a test bed");
   impl_->handler = umockdev_ioctl_base_new();

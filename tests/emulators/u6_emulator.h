@@ -43,6 +43,8 @@ struct U6EmulatorOptions {
   std::uint32_t serial = 360012345;
   bool pro = false;
   drivers::u6::Calibration calibration = drivers::u6::Calibration::nominal();
+  // Packets of an earlier stream still waiting on EP 0x83 (firmware < 0.94 after StreamStop).
+  int stale_packets = 0;
 };
 
 // What the emulator saw and did (for assertions).

@@ -2,6 +2,7 @@
 #include <libusb.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -560,6 +561,15 @@ void LabJackU6::start() {
   // A stream left running by a crashed program would refuse the configuration: stop it first
   // (STREAM_NOT_RUNNING is the normal answer).
   exchange(s.handle, u6::stream_stop_command(), u6::kStartStopResponseLength, "StreamStop");
+  // Firmware before 0.94 leaves packets of the stopped stream on EP 0x83 (Exodriver comment);
+  // read them away, or their packet counters would look like a gap at the start.
+  for (int i = 0; i < 64; ++i) {
+    std::array<std::uint8_t, 64 * 16> stale{};
+    int got = 0;
+    const int rc = libusb_bulk_transfer(s.handle, u6::kStreamEndpoint, stale.data(),
+                                        static_cast<int>(stale.size()), &got, 20);
+    if (rc != 0 || got == 0) break;
+  }
   u6::ResponseError error;
   const auto config_reply =
       exchange(s.handle, config, u6::kStreamConfigResponseLength, "StreamConfig");

@@ -244,7 +244,7 @@ Protocol parse_protocol(std::string_view json_text, const std::string& source) {
   }
   if (p.joint == drivers::Joint::kTrunk) {
     if (doc.contains("sides")) c.fail("/sides", "a trunk protocol has no sides");
-    p.sides = {drivers::Side::kRight};
+    p.sides = {drivers::Side::kNone};
   } else {
     const json& sides = c.member(doc, "", "sides");
     if (!sides.is_array() || sides.empty() || sides.size() > 2) {
@@ -253,7 +253,7 @@ Protocol parse_protocol(std::string_view json_text, const std::string& source) {
     for (std::size_t i = 0; i < sides.size(); ++i) {
       const std::string where = fmt::format("/sides/{}", i);
       const auto side = drivers::parse_side(c.text(sides[i], where));
-      if (!side) c.fail(where, "must be \"left\" or \"right\"");
+      if (!side || *side == drivers::Side::kNone) c.fail(where, "must be \"left\" or \"right\"");
       if (std::find(p.sides.begin(), p.sides.end(), *side) != p.sides.end()) {
         c.fail(where, "side listed twice");
       }

@@ -61,20 +61,9 @@ void ProtocolRunner::request_abort() noexcept {
 }
 
 void ProtocolRunner::mark(std::string note) {
-  // Stamped now: it is written to the file only at the next step outside the set.
-  const double time = writer_.session_time();
-  const std::lock_guard lock(marks_mutex_);
-  marks_.emplace_back(time, std::move(note));
-}
-
-void ProtocolRunner::take_marks() {
-  std::vector<std::pair<double, std::string>> marks;
-  {
-    const std::lock_guard lock(marks_mutex_);
-    marks.swap(marks_);
-  }
-  const int set = next_set_index_ - 1;
-  for (auto& [time, note] : marks) writer_.add_event({time, set, "mark", std::move(note)});
+  // The writer takes events from any thread and writes them with its next flush, so a mark
+  // made during a set survives a crash of the set.
+  writer_.add_event({writer_.session_time(), last_set_index_.load(), "mark", std::move(note)});
 }
 
 void ProtocolRunner::event(std::string kind, std::string detail, int set_index) {
@@ -128,7 +117,6 @@ bool ProtocolRunner::wait(RunnerState state, double seconds) {
       }
     }
   }
-  take_marks();
   return !abort_.load();
 }
 
@@ -154,6 +142,7 @@ RunnerState ProtocolRunner::run() {
 
     SetInfo info = planned.info;
     info.index = next_set_index_++;
+    last_set_index_.store(info.index);
     info.attempt = attempt_;
     const bool gravity = info.kind == kSetKindGravity;
     stop_set_.store(false);
@@ -162,7 +151,6 @@ RunnerState ProtocolRunner::run() {
     AcquisitionOptions acquisition = options_.acquisition;
     acquisition.stop_reason = &stop_reason_;
     SetStats stats = acquire_set(device_, writer_, info, fan_out_, &stop_set_, acquisition);
-    take_marks();
     recorded_.emplace_back(info, stats);
     if (options_.on_set_end) options_.on_set_end(planned, info, stats);
 

@@ -11,17 +11,20 @@
 #include <array>
 #include <cerrno>
 #include <climits>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <exception>
 #include <iostream>
 #include <limits>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -118,7 +121,7 @@ using hdf5::ErrorContext;
 
 constexpr std::string_view kFormatName = "isokin";
 constexpr const char* kSetsGroup = "sets";
-constexpr const char* kEventsGroup = "/events";       // version 2
+constexpr const char* kEventsGroup = "/events";       // version 2; fixed-length strings from 3
 constexpr const char* kConsumersGroup = "consumers";  // in each ended set, version 2
 constexpr std::string_view kConsumerPrefix = "consumer_";
 constexpr std::string_view kSetPrefix = "set_";
@@ -145,6 +148,13 @@ constexpr std::array<ColumnLayout, 5> kColumns = {{
      "8 flagged unreliable by the device"},
 }};
 constexpr std::size_t kStatusColumn = 4;
+
+// Optional per-set datasets (version 3): the device's own segmentation, one row per sample.
+constexpr std::array<ColumnLayout, 2> kDeviceSegmentColumns = {{
+    {"repetition", "1", "the device's own repetition number; 0 = none"},
+    {"phase", "1",
+     "the device's own movement phase: 0 none, 1 extension (toward 0 deg), 2 flexion"},
+}};
 
 // Per-set scalar dataset: how many rows are known to be on disk, updated after each successful
 // flush. Readers trust no more rows than this in a set that did not end, because a writer
@@ -185,6 +195,7 @@ void clear(SetSignals& signals) {
   signals.angle.clear();
   signals.velocity.clear();
   signals.status.clear();
+  signals.device_segments.clear();
 }
 
 // /events datasets (version 2), one row per event.
@@ -196,6 +207,9 @@ constexpr std::array<ColumnLayout, 4> kEventColumns = {{
     {"detail", "", "free text about the event; may be empty"},
 }};
 constexpr hsize_t kEventChunkRows = 64;
+constexpr std::array<std::size_t, 2> kEventTextBytes = {kEventKindBytes, kEventDetailBytes};
+using EventDatasets = std::array<hdf5::Dataset, kEventColumns.size()>;
+using DeviceSegmentDatasets = std::array<hdf5::Dataset, kDeviceSegmentColumns.size()>;
 
 // ---------------------------------------------------------------------------------------------
 // Files
@@ -291,33 +305,56 @@ hdf5::Group create_group(const ErrorContext& ctx, hid_t parent, const std::strin
                    "cannot create group " + path)};
 }
 
-hid_t event_file_type(const ErrorContext& ctx, std::size_t column, hdf5::Datatype& string_type) {
+// Fixed-length UTF-8 text, NUL-padded (no terminator needed when the text fills it).
+hdf5::Datatype fixed_string_type(const ErrorContext& ctx, std::size_t bytes) {
+  const std::string_view action = "cannot make the string type";
+  hdf5::Datatype type{ctx.check_id(H5Tcopy(H5T_C_S1), action)};
+  ctx.check(H5Tset_size(type.get(), bytes), action);
+  ctx.check(H5Tset_strpad(type.get(), H5T_STR_NULLPAD), action);
+  ctx.check(H5Tset_cset(type.get(), H5T_CSET_UTF8), action);
+  return type;
+}
+
+// File (and memory) type of an /events column; string_type keeps a string type alive.
+hid_t event_column_type(const ErrorContext& ctx, std::size_t column, hdf5::Datatype& string_type) {
   if (column == static_cast<std::size_t>(EventColumn::kTime)) return H5T_IEEE_F64LE;
   if (column == static_cast<std::size_t>(EventColumn::kSetIndex)) return H5T_STD_I32LE;
-  if (!string_type.valid()) string_type = utf8_string_type(ctx);
+  string_type = fixed_string_type(ctx, kEventTextBytes[column - 2]);
   return string_type.get();
+}
+
+// An empty one-dimensional dataset that grows by appending rows (the per-set signals, events
+// and device segmentation), with its unit and description. nan_fill: rows extended but never
+// written (a writer killed mid-flush) read as NaN, not as plausible zeros.
+void create_extensible_dataset(const ErrorContext& ctx, hid_t parent,
+                               const std::string& parent_path, const ColumnLayout& layout,
+                               hid_t file_type, hsize_t chunk_rows, bool nan_fill) {
+  const std::string path = child_path(parent_path, layout.name);
+  const std::string action = "cannot create dataset " + path;
+  const hsize_t initial_rows = 0;
+  const hsize_t max_rows = H5S_UNLIMITED;
+  const hdf5::Dataspace space{ctx.check_id(H5Screate_simple(1, &initial_rows, &max_rows), action)};
+  const hdf5::PropertyList creation{ctx.check_id(H5Pcreate(H5P_DATASET_CREATE), action)};
+  ctx.check(H5Pset_chunk(creation.get(), 1, &chunk_rows), action);
+  if (nan_fill) {
+    const double not_written = std::numeric_limits<double>::quiet_NaN();
+    ctx.check(H5Pset_fill_value(creation.get(), H5T_NATIVE_DOUBLE, &not_written), action);
+  }
+  hdf5::Dataset dataset{ctx.check_id(H5Dcreate2(parent, layout.name, file_type, space.get(),
+                                                H5P_DEFAULT, creation.get(), H5P_DEFAULT),
+                                     action)};
+  write_string_attribute(ctx, dataset.get(), path, "unit", layout.unit);
+  write_string_attribute(ctx, dataset.get(), path, "description", layout.description);
+  ctx.check(dataset.close(), action);
 }
 
 void create_event_datasets(const ErrorContext& ctx, hid_t file) {
   const hdf5::Group events = create_group(ctx, file, kEventsGroup);
-  hdf5::Datatype string_type;
   for (std::size_t column = 0; column < kEventColumns.size(); ++column) {
-    const ColumnLayout& layout = kEventColumns[column];
-    const std::string path = child_path(kEventsGroup, layout.name);
-    const std::string action = "cannot create dataset " + path;
-    const hsize_t initial_rows = 0;
-    const hsize_t max_rows = H5S_UNLIMITED;
-    const hdf5::Dataspace space{
-        ctx.check_id(H5Screate_simple(1, &initial_rows, &max_rows), action)};
-    const hdf5::PropertyList creation{ctx.check_id(H5Pcreate(H5P_DATASET_CREATE), action)};
-    ctx.check(H5Pset_chunk(creation.get(), 1, &kEventChunkRows), action);
-    hdf5::Dataset dataset{ctx.check_id(
-        H5Dcreate2(events.get(), layout.name, event_file_type(ctx, column, string_type),
-                   space.get(), H5P_DEFAULT, creation.get(), H5P_DEFAULT),
-        action)};
-    write_string_attribute(ctx, dataset.get(), path, "unit", layout.unit);
-    write_string_attribute(ctx, dataset.get(), path, "description", layout.description);
-    ctx.check(dataset.close(), action);
+    hdf5::Datatype string_type;
+    create_extensible_dataset(ctx, events.get(), kEventsGroup, kEventColumns[column],
+                              event_column_type(ctx, column, string_type), kEventChunkRows,
+                              column == static_cast<std::size_t>(EventColumn::kTime));
   }
 }
 
@@ -332,6 +369,13 @@ void write_metadata(const ErrorContext& ctx, hid_t file, const SessionInfo& info
     const hdf5::Group subject = create_group(ctx, file, "/subject");
     write_string_attribute(ctx, subject.get(), "/subject", "id", info.subject.id);
     write_quantity(ctx, subject.get(), "/subject", "body_mass", info.subject.body_mass_kg, "kg");
+    // Personal data only when given: files without it have no such attributes at all.
+    if (!info.subject.name.empty()) {
+      write_string_attribute(ctx, subject.get(), "/subject", "name", info.subject.name);
+    }
+    if (!info.subject.birth_date.empty()) {
+      write_string_attribute(ctx, subject.get(), "/subject", "birth_date", info.subject.birth_date);
+    }
   }
 
   {
@@ -402,27 +446,15 @@ void write_set_attributes(const ErrorContext& ctx, hid_t set, const std::string&
 
 void create_column(const ErrorContext& ctx, hid_t set, const std::string& set_path,
                    std::size_t column, hsize_t chunk_rows) {
-  const ColumnLayout& layout = kColumns[column];
-  const std::string path = child_path(set_path, layout.name);
-  const std::string action = "cannot create dataset " + path;
-  const hsize_t initial_rows = 0;
-  const hsize_t max_rows = H5S_UNLIMITED;
-  const hdf5::Dataspace space{ctx.check_id(H5Screate_simple(1, &initial_rows, &max_rows), action)};
-  const hdf5::PropertyList creation{ctx.check_id(H5Pcreate(H5P_DATASET_CREATE), action)};
-  ctx.check(H5Pset_chunk(creation.get(), 1, &chunk_rows), action);
-  if (column != kStatusColumn) {
-    // Rows whose data never reached the disk (a crash or failure mid-set) read as NaN, not as
-    // plausible zeros.
-    const double not_written = std::numeric_limits<double>::quiet_NaN();
-    ctx.check(H5Pset_fill_value(creation.get(), H5T_NATIVE_DOUBLE, &not_written), action);
-  }
-  hdf5::Dataset dataset{
-      ctx.check_id(H5Dcreate2(set, layout.name, column_file_type(column), space.get(), H5P_DEFAULT,
-                              creation.get(), H5P_DEFAULT),
-                   action)};
-  write_string_attribute(ctx, dataset.get(), path, "unit", layout.unit);
-  write_string_attribute(ctx, dataset.get(), path, "description", layout.description);
-  ctx.check(dataset.close(), action);
+  create_extensible_dataset(ctx, set, set_path, kColumns[column], column_file_type(column),
+                            chunk_rows, column != kStatusColumn);
+}
+
+hid_t device_segment_file_type(std::size_t column) {
+  return column == 0 ? H5T_STD_I32LE : H5T_STD_I8LE;
+}
+hid_t device_segment_memory_type(std::size_t column) {
+  return column == 0 ? H5T_NATIVE_INT32 : H5T_NATIVE_INT8;
 }
 
 void create_flushed_rows(const ErrorContext& ctx, hid_t set, const std::string& set_path) {
@@ -459,38 +491,87 @@ void write_rows(const ErrorContext& ctx, hid_t dataset, const std::string& path,
             action);
 }
 
-// Appends events to /events of a file open outside SWMR mode (HDF5 1.10 cannot grow
-// variable-length data in SWMR mode).
-void append_events(const ErrorContext& ctx, hid_t file, const std::vector<Event>& events) {
-  if (events.empty()) return;
-  std::vector<double> time;
-  std::vector<std::int32_t> set_index;
-  std::vector<const char*> kind;
-  std::vector<const char*> detail;
-  for (const Event& event : events) {
-    for (const std::string* text : {&event.kind, &event.detail}) {
-      if (text->find('\0') != std::string::npos) {
-        throw std::invalid_argument(fmt::format("event '{}' contains a NUL character", event.kind));
-      }
+// An event the file can hold: a kind that fits its column, no NUL (fixed-length strings end at
+// the first). A longer detail is fine: it is cut when written.
+void check_event(const Event& event) {
+  for (const std::string* text : {&event.kind, &event.detail}) {
+    if (text->find('\0') != std::string::npos) {
+      throw std::invalid_argument(fmt::format("event '{}' contains a NUL character", event.kind));
     }
-    time.push_back(event.time);
-    set_index.push_back(event.set_index);
-    kind.push_back(event.kind.c_str());
-    detail.push_back(event.detail.c_str());
   }
-  const hdf5::Datatype string_type = utf8_string_type(ctx);
-  const std::array<const void*, 4> data = {time.data(), set_index.data(), kind.data(),
-                                           detail.data()};
-  const std::array<hid_t, 4> memory_types = {H5T_NATIVE_DOUBLE, H5T_NATIVE_INT32, string_type.get(),
-                                             string_type.get()};
+  if (event.kind.empty() || event.kind.size() > kEventKindBytes) {
+    throw std::invalid_argument(fmt::format("event kind '{}' is empty or longer than {} bytes",
+                                            event.kind, kEventKindBytes));
+  }
+}
+
+// The fixed-length form of a checked event's text. A detail longer than its column is cut at a
+// UTF-8 character boundary and marked with "…" rather than refused, so a long device message is
+// never the reason an event is lost.
+void pack_event_text(const Event& event, std::size_t column, char* into) {
+  const std::string& text = column == 2 ? event.kind : event.detail;
+  const std::size_t bytes = kEventTextBytes[column - 2];
+  if (text.size() <= bytes) {
+    std::memcpy(into, text.data(), text.size());
+    return;
+  }
+  constexpr std::string_view kEllipsis = "\u2026";
+  std::size_t keep = bytes - kEllipsis.size();
+  while (keep > 0 && (static_cast<unsigned char>(text[keep]) & 0xC0U) == 0x80U) --keep;
+  std::memcpy(into, text.data(), keep);
+  std::memcpy(into + keep, kEllipsis.data(), kEllipsis.size());
+}
+
+EventDatasets open_event_datasets(const ErrorContext& ctx, hid_t file) {
+  EventDatasets datasets;
   for (std::size_t column = 0; column < kEventColumns.size(); ++column) {
     const std::string path = child_path(kEventsGroup, kEventColumns[column].name);
-    const hdf5::Dataset dataset{
+    datasets[column] = hdf5::Dataset{
         ctx.check_id(H5Dopen2(file, path.c_str(), H5P_DEFAULT), "cannot open " + path)};
-    const hdf5::Dataspace space{ctx.check_id(H5Dget_space(dataset.get()), "cannot read " + path)};
+  }
+  return datasets;
+}
+
+// Appends events to the /events datasets; works in SWMR mode too (fixed-size rows only).
+void append_events(const ErrorContext& ctx, const EventDatasets& datasets,
+                   const std::vector<Event>& events) {
+  if (events.empty()) return;
+  const std::size_t n = events.size();
+  std::vector<double> time(n);
+  std::vector<std::int32_t> set_index(n);
+  std::array<std::vector<char>, 2> text = {std::vector<char>(n * kEventKindBytes, '\0'),
+                                           std::vector<char>(n * kEventDetailBytes, '\0')};
+  for (std::size_t i = 0; i < n; ++i) {
+    time[i] = events[i].time;
+    set_index[i] = events[i].set_index;
+    for (std::size_t column = 2; column < 4; ++column) {
+      pack_event_text(events[i], column, text[column - 2].data() + i * kEventTextBytes[column - 2]);
+    }
+  }
+  const std::array<const void*, 4> data = {time.data(), set_index.data(), text[0].data(),
+                                           text[1].data()};
+  for (std::size_t column = 0; column < kEventColumns.size(); ++column) {
+    const std::string path = child_path(kEventsGroup, kEventColumns[column].name);
+    hdf5::Datatype string_type;
+    const hid_t memory_type = column == 0   ? H5T_NATIVE_DOUBLE
+                              : column == 1 ? H5T_NATIVE_INT32
+                                            : event_column_type(ctx, column, string_type);
+    const hdf5::Dataspace space{
+        ctx.check_id(H5Dget_space(datasets[column].get()), "cannot read " + path)};
     hsize_t rows = 0;
     ctx.check(H5Sget_simple_extent_dims(space.get(), &rows, nullptr), "cannot read " + path);
-    write_rows(ctx, dataset.get(), path, memory_types[column], rows, events.size(), data[column]);
+    write_rows(ctx, datasets[column].get(), path, memory_type, rows, n, data[column]);
+  }
+}
+
+// Appends events to a file open outside SWMR mode.
+void append_events(const ErrorContext& ctx, hid_t file, const std::vector<Event>& events) {
+  if (events.empty()) return;
+  EventDatasets datasets = open_event_datasets(ctx, file);
+  append_events(ctx, datasets, events);
+  for (std::size_t column = 0; column < kEventColumns.size(); ++column) {
+    ctx.check(datasets[column].close(),
+              "cannot close " + child_path(kEventsGroup, kEventColumns[column].name));
   }
 }
 
@@ -715,20 +796,20 @@ void check_declared_size(const ErrorContext& ctx, hid_t dataset, const std::stri
   }
 }
 
+// A one-dimensional dataset of numbers with the expected unit, read whole into memory_type.
 template <typename Value>
-std::vector<Value> read_column(const ErrorContext& ctx, hid_t set, const std::string& set_path,
-                               std::size_t column) {
-  const ColumnLayout& layout = kColumns[column];
+std::vector<Value> read_numbers(const ErrorContext& ctx, hid_t set, const std::string& set_path,
+                                const ColumnLayout& layout, hid_t memory_type) {
   const std::string path = child_path(set_path, layout.name);
   const std::string action = "cannot read " + path;
   const hdf5::Object dataset = open_object(ctx, set, set_path, layout.name, H5I_DATASET);
 
   const hdf5::Datatype type{ctx.check_id(H5Dget_type(dataset.get()), action)};
-  const H5T_class_t expected_class = column == kStatusColumn ? H5T_INTEGER : H5T_FLOAT;
+  const H5T_class_t expected_class = std::is_integral_v<Value> ? H5T_INTEGER : H5T_FLOAT;
   const std::size_t element_bytes = H5Tget_size(type.get());
   if (H5Tget_class(type.get()) != expected_class || element_bytes == 0 || element_bytes > 16) {
     ctx.fail(fmt::format("{} does not hold {}", path,
-                         column == kStatusColumn ? "integers" : "floating-point numbers"));
+                         std::is_integral_v<Value> ? "integers" : "floating-point numbers"));
   }
   const std::string unit = read_string_attribute(ctx, dataset.get(), path, "unit");
   if (unit != layout.unit) {
@@ -745,11 +826,43 @@ std::vector<Value> read_column(const ErrorContext& ctx, hid_t set, const std::st
 
   std::vector<Value> values(static_cast<std::size_t>(rows));
   if (rows > 0) {
-    ctx.check(H5Dread(dataset.get(), column_memory_type(column), H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                      values.data()),
+    ctx.check(H5Dread(dataset.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
               action);
   }
   return values;
+}
+
+template <typename Value>
+std::vector<Value> read_column(const ErrorContext& ctx, hid_t set, const std::string& set_path,
+                               std::size_t column) {
+  return read_numbers<Value>(ctx, set, set_path, kColumns[column], column_memory_type(column));
+}
+
+// The device's segmentation columns of a set (version 3), or nothing when the set has none.
+std::optional<std::vector<DeviceSegment>> read_device_segments(const ErrorContext& ctx, hid_t set,
+                                                               const std::string& set_path) {
+  const char* first = kDeviceSegmentColumns[0].name;
+  if (!ctx.check_tri(H5Lexists(set, first, H5P_DEFAULT),
+                     "cannot look up " + child_path(set_path, first))) {
+    return std::nullopt;
+  }
+  const auto repetition =
+      read_numbers<std::int32_t>(ctx, set, set_path, kDeviceSegmentColumns[0], H5T_NATIVE_INT32);
+  const auto phase =
+      read_numbers<std::int8_t>(ctx, set, set_path, kDeviceSegmentColumns[1], H5T_NATIVE_INT8);
+  if (repetition.size() != phase.size()) {
+    ctx.fail(
+        fmt::format("the device segmentation datasets of {} have different lengths", set_path));
+  }
+  std::vector<DeviceSegment> segments(repetition.size());
+  for (std::size_t i = 0; i < segments.size(); ++i) {
+    if (phase[i] < 0 || phase[i] > 2) {
+      ctx.fail(fmt::format("{} row {} holds {}, not a phase (0, 1 or 2)",
+                           child_path(set_path, kDeviceSegmentColumns[1].name), i, phase[i]));
+    }
+    segments[i] = {repetition[i], static_cast<DevicePhase>(phase[i])};
+  }
+  return segments;
 }
 
 std::vector<ConsumerStats> read_consumer_stats(const ErrorContext& ctx, hid_t set,
@@ -805,9 +918,16 @@ RecordedSet read_set(const ErrorContext& ctx, hid_t set, const std::string& path
   signals.angle = read_column<double>(ctx, set, path, 2);
   signals.velocity = read_column<double>(ctx, set, path, 3);
   signals.status = read_column<std::uint32_t>(ctx, set, path, kStatusColumn);
-  const std::array<std::size_t, kColumns.size()> lengths = {
-      signals.time.size(), signals.torque.size(), signals.angle.size(), signals.velocity.size(),
-      signals.status.size()};
+  if (version >= 3) {
+    if (auto segments = read_device_segments(ctx, set, path)) {
+      signals.device_segments = std::move(*segments);
+      recorded.info.device_segmented = true;
+    }
+  }
+  std::vector<std::size_t> lengths = {signals.time.size(), signals.torque.size(),
+                                      signals.angle.size(), signals.velocity.size(),
+                                      signals.status.size()};
+  if (recorded.info.device_segmented) lengths.push_back(signals.device_segments.size());
   const auto [shortest, longest] = std::minmax_element(lengths.begin(), lengths.end());
 
   // end_set writes these; without them the writer stopped mid-set.
@@ -851,6 +971,7 @@ RecordedSet read_set(const ErrorContext& ctx, hid_t set, const std::string& path
     signals.angle.resize(rows);
     signals.velocity.resize(rows);
     signals.status.resize(rows);
+    if (recorded.info.device_segmented) signals.device_segments.resize(rows);
     stats.sample_count = rows;
     stats.dropped_samples = 0;
     stats.complete = false;
@@ -859,7 +980,54 @@ RecordedSet read_set(const ErrorContext& ctx, hid_t set, const std::string& path
   return recorded;
 }
 
-std::vector<Event> read_events(const ErrorContext& ctx, hid_t root) {
+// Reads rows [0, n) of a one-dimensional dataset into `into`, converted to memory_type.
+void read_first_rows(const ErrorContext& ctx, hid_t dataset, const std::string& path,
+                     hid_t memory_type, hsize_t n, void* into) {
+  const std::string action = "cannot read " + path;
+  const hdf5::Dataspace file_space{ctx.check_id(H5Dget_space(dataset), action)};
+  const hsize_t start = 0;
+  ctx.check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &start, nullptr, &n, nullptr),
+            action);
+  const hdf5::Dataspace memory_space{ctx.check_id(H5Screate_simple(1, &n, nullptr), action)};
+  ctx.check(H5Dread(dataset, memory_type, memory_space.get(), file_space.get(), H5P_DEFAULT, into),
+            action);
+}
+
+// One string column of /events: variable-length strings (version 2) or fixed-length ones
+// (version 3), rows [0, n).
+std::vector<std::string> read_event_texts(const ErrorContext& ctx, hid_t dataset,
+                                          const std::string& path, std::size_t n) {
+  const std::string action = "cannot read " + path;
+  const hdf5::Datatype type{ctx.check_id(H5Dget_type(dataset), action)};
+  const hdf5::Datatype memory_type{ctx.check_id(H5Tcopy(type.get()), action)};
+  std::vector<std::string> texts(n);
+  if (ctx.check_tri(H5Tis_variable_str(type.get()), action)) {
+    std::vector<char*> text(n, nullptr);
+    read_first_rows(ctx, dataset, path, memory_type.get(), n, text.data());
+    for (std::size_t i = 0; i < n; ++i) {
+      texts[i] = text[i] == nullptr ? std::string() : std::string(text[i]);
+      // The library allocated the strings; it must also free them.
+      H5free_memory(text[i]);
+    }
+    return texts;
+  }
+  const std::size_t size = H5Tget_size(type.get());
+  if (size == 0 || size > kMaxFixedStringBytes / std::max<std::size_t>(n, 1)) {
+    ctx.fail(fmt::format("{} has an implausible string size", path));
+  }
+  std::vector<char> buffer(n * size, '\0');
+  read_first_rows(ctx, dataset, path, memory_type.get(), n, buffer.data());
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::string_view row(buffer.data() + i * size, size);
+    texts[i] = std::string(row.substr(0, row.find('\0')));
+  }
+  return texts;
+}
+
+// complete: the session was finished. A writer killed while appending events (in SWMR mode,
+// version 3) can leave the columns at different lengths or a row extended but not written: such
+// rows are dropped, never invented.
+std::vector<Event> read_events(const ErrorContext& ctx, hid_t root, bool complete) {
   const hdf5::Object group = open_object(ctx, root, "/", kEventsGroup + 1, H5I_GROUP);
   std::array<hsize_t, kEventColumns.size()> rows{};
   std::array<hdf5::Object, kEventColumns.size()> datasets;
@@ -876,45 +1044,37 @@ std::vector<Event> read_events(const ErrorContext& ctx, hid_t root) {
     const H5T_class_t expected = column == 0 ? H5T_FLOAT : column == 1 ? H5T_INTEGER : H5T_STRING;
     const hdf5::Dataspace space{
         ctx.check_id(H5Dget_space(datasets[column].get()), "cannot read " + path)};
-    if (H5Tget_class(type.get()) != expected || H5Sget_simple_extent_ndims(space.get()) != 1 ||
-        (column >= 2 && !ctx.check_tri(H5Tis_variable_str(type.get()), "cannot read " + path))) {
+    if (H5Tget_class(type.get()) != expected || H5Sget_simple_extent_ndims(space.get()) != 1) {
       ctx.fail(fmt::format("{} does not hold the expected type", path));
     }
     ctx.check(H5Sget_simple_extent_dims(space.get(), &rows[column], nullptr),
               "cannot read " + path);
-    check_declared_size(ctx, datasets[column].get(), path, rows[column], 16);
+    const bool variable =
+        column >= 2 && ctx.check_tri(H5Tis_variable_str(type.get()), "cannot read " + path);
+    check_declared_size(ctx, datasets[column].get(), path, rows[column],
+                        variable ? 16 : H5Tget_size(type.get()));
   }
-  if (std::adjacent_find(rows.begin(), rows.end(), std::not_equal_to<>()) != rows.end()) {
+  const auto [shortest, longest] = std::minmax_element(rows.begin(), rows.end());
+  if (complete && *shortest != *longest) {
     ctx.fail(fmt::format("the datasets of {} have different lengths", kEventsGroup));
   }
-  const auto n = static_cast<std::size_t>(rows[0]);
-  std::vector<Event> events(n);
+  const auto n = static_cast<std::size_t>(*shortest);
+  std::vector<Event> events;
   if (n == 0) return events;
   std::vector<double> time(n);
   std::vector<std::int32_t> set_index(n);
-  ctx.check(
-      H5Dread(datasets[0].get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, time.data()),
-      "cannot read /events/time");
-  ctx.check(
-      H5Dread(datasets[1].get(), H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, set_index.data()),
-      "cannot read /events/set_index");
-  const hdf5::Datatype string_type = utf8_string_type(ctx);
-  for (std::size_t column = 2; column < 4; ++column) {
-    std::vector<char*> text(n, nullptr);
-    const std::string path = child_path(kEventsGroup, kEventColumns[column].name);
-    ctx.check(H5Dread(datasets[column].get(), string_type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                      text.data()),
-              "cannot read " + path);
-    for (std::size_t i = 0; i < n; ++i) {
-      std::string value = text[i] == nullptr ? std::string() : std::string(text[i]);
-      // The library allocated the strings; it must also free them.
-      H5free_memory(text[i]);
-      (column == 2 ? events[i].kind : events[i].detail) = std::move(value);
-    }
-  }
+  read_first_rows(ctx, datasets[0].get(), child_path(kEventsGroup, "time"), H5T_NATIVE_DOUBLE, n,
+                  time.data());
+  read_first_rows(ctx, datasets[1].get(), child_path(kEventsGroup, "set_index"), H5T_NATIVE_INT32,
+                  n, set_index.data());
+  std::vector<std::string> kind =
+      read_event_texts(ctx, datasets[2].get(), child_path(kEventsGroup, "kind"), n);
+  std::vector<std::string> detail =
+      read_event_texts(ctx, datasets[3].get(), child_path(kEventsGroup, "detail"), n);
+  events.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
-    events[i].time = time[i];
-    events[i].set_index = set_index[i];
+    if (!complete && (std::isnan(time[i]) || kind[i].empty())) continue;
+    events.push_back({time[i], set_index[i], std::move(kind[i]), std::move(detail[i])});
   }
   return events;
 }
@@ -998,12 +1158,24 @@ struct SessionWriter::Impl {
   hdf5::File file;
   std::array<hdf5::Dataset, kColumns.size()> datasets;
   hdf5::Dataset flushed_rows_dataset;
+  EventDatasets event_datasets;            // events are appended at each flush (version 3)
+  DeviceSegmentDatasets segment_datasets;  // only when the set is device_segmented
+  bool segmented = false;
   std::string set_path;
   hsize_t rows_written = 0;
   SetSignals pending;  // appended but not yet written
   std::chrono::steady_clock::time_point last_flush;
   std::chrono::steady_clock::time_point created = std::chrono::steady_clock::now();
-  std::vector<Event> pending_events;  // written at the next step outside SWMR mode
+  // Queued by add_event from any thread; written at the next flush or step between sets.
+  std::mutex events_mutex;
+  std::vector<Event> pending_events;  // guarded by events_mutex
+
+  std::vector<Event> take_pending_events() {
+    std::vector<Event> taken;
+    const std::lock_guard lock(events_mutex);
+    taken.swap(pending_events);
+    return taken;
+  }
 
   [[nodiscard]] ErrorContext write_context() const { return {path, Kind::kWriteFailed}; }
 
@@ -1047,6 +1219,8 @@ struct SessionWriter::Impl {
         // which read_session and h5py (swmr=True) can read. Closing would make HDF5 write
         // metadata for data that never reached the disk (then the file reads as truncated).
         for (hdf5::Dataset& dataset : datasets) dataset.abandon();
+        for (hdf5::Dataset& dataset : event_datasets) dataset.abandon();
+        for (hdf5::Dataset& dataset : segment_datasets) dataset.abandon();
         flushed_rows_dataset.abandon();
         file.abandon();
       }
@@ -1064,8 +1238,7 @@ struct SessionWriter::Impl {
     hdf5::File created{ctx.check_id(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()),
                                     "cannot create the file")};
     write_metadata(ctx, created.get(), info);
-    append_events(ctx, created.get(), pending_events);
-    pending_events.clear();
+    append_events(ctx, created.get(), take_pending_events());
     close_checked(ctx, created);
   }
 
@@ -1079,10 +1252,15 @@ struct SessionWriter::Impl {
       hdf5::File normal = open_for_writing(ctx, H5F_ACC_RDWR);
       hdf5::Group set = create_group(ctx, normal.get(), path_in_file);
       write_set_attributes(ctx, set.get(), path_in_file, info);
-      append_events(ctx, normal.get(), pending_events);
-      pending_events.clear();
+      append_events(ctx, normal.get(), take_pending_events());
       for (std::size_t column = 0; column < kColumns.size(); ++column) {
         create_column(ctx, set.get(), path_in_file, column, options.chunk_rows);
+      }
+      if (info.device_segmented) {
+        for (std::size_t column = 0; column < kDeviceSegmentColumns.size(); ++column) {
+          create_extensible_dataset(ctx, set.get(), path_in_file, kDeviceSegmentColumns[column],
+                                    device_segment_file_type(column), options.chunk_rows, false);
+        }
       }
       create_flushed_rows(ctx, set.get(), path_in_file);
       ctx.check(set.close(), "cannot close " + path_in_file);
@@ -1094,6 +1272,17 @@ struct SessionWriter::Impl {
       datasets[column] = hdf5::Dataset{ctx.check_id(
           H5Dopen2(file.get(), dataset_path.c_str(), H5P_DEFAULT), "cannot open " + dataset_path)};
     }
+    segmented = info.device_segmented;
+    if (segmented) {
+      for (std::size_t column = 0; column < kDeviceSegmentColumns.size(); ++column) {
+        const std::string dataset_path =
+            child_path(path_in_file, kDeviceSegmentColumns[column].name);
+        segment_datasets[column] =
+            hdf5::Dataset{ctx.check_id(H5Dopen2(file.get(), dataset_path.c_str(), H5P_DEFAULT),
+                                       "cannot open " + dataset_path)};
+      }
+    }
+    event_datasets = open_event_datasets(ctx, file.get());
     const std::string flushed_path = child_path(path_in_file, kFlushedRows);
     flushed_rows_dataset = hdf5::Dataset{ctx.check_id(
         H5Dopen2(file.get(), flushed_path.c_str(), H5P_DEFAULT), "cannot open " + flushed_path)};
@@ -1105,8 +1294,9 @@ struct SessionWriter::Impl {
     state = State::kInSet;
   }
 
-  void append(std::span<const drivers::Sample> samples) {
+  void append(std::span<const drivers::Sample> samples, std::span<const DeviceSegment> segments) {
     for (const drivers::Sample& sample : samples) pending.append(sample);
+    pending.device_segments.insert(pending.device_segments.end(), segments.begin(), segments.end());
     if (pending.size() >= options.chunk_rows) write_pending();
     if (std::chrono::steady_clock::now() - last_flush >= options.flush_interval) flush();
   }
@@ -1122,6 +1312,20 @@ struct SessionWriter::Impl {
       write_rows(ctx, datasets[column].get(), child_path(set_path, kColumns[column].name),
                  column_memory_type(column), rows_written, count, columns[column]);
     }
+    if (segmented) {
+      std::vector<std::int32_t> repetition(count);
+      std::vector<std::int8_t> phase(count);
+      for (std::size_t i = 0; i < count; ++i) {
+        repetition[i] = pending.device_segments[i].repetition;
+        phase[i] = static_cast<std::int8_t>(pending.device_segments[i].phase);
+      }
+      const std::array<const void*, 2> data = {repetition.data(), phase.data()};
+      for (std::size_t column = 0; column < kDeviceSegmentColumns.size(); ++column) {
+        write_rows(ctx, segment_datasets[column].get(),
+                   child_path(set_path, kDeviceSegmentColumns[column].name),
+                   device_segment_memory_type(column), rows_written, count, data[column]);
+      }
+    }
     rows_written += count;
     clear(pending);
   }
@@ -1130,6 +1334,7 @@ struct SessionWriter::Impl {
   void flush() {
     const ErrorContext ctx = write_context();
     write_pending();
+    append_events(ctx, event_datasets, take_pending_events());
     ctx.check(H5Fflush(file.get(), H5F_SCOPE_LOCAL), "cannot flush the file");
     const std::uint64_t flushed_rows = rows_written;
     const std::string action = "cannot write " + child_path(set_path, kFlushedRows);
@@ -1148,6 +1353,16 @@ struct SessionWriter::Impl {
                 "cannot close " + child_path(set_path, kColumns[column].name));
     }
     ctx.check(flushed_rows_dataset.close(), "cannot close " + child_path(set_path, kFlushedRows));
+    for (std::size_t column = 0; column < kDeviceSegmentColumns.size(); ++column) {
+      if (segment_datasets[column].valid()) {
+        ctx.check(segment_datasets[column].close(),
+                  "cannot close " + child_path(set_path, kDeviceSegmentColumns[column].name));
+      }
+    }
+    for (std::size_t column = 0; column < kEventColumns.size(); ++column) {
+      ctx.check(event_datasets[column].close(),
+                "cannot close " + child_path(kEventsGroup, kEventColumns[column].name));
+    }
     close_checked(ctx, file);
     reserve_space_for_metadata();
     {
@@ -1159,8 +1374,7 @@ struct SessionWriter::Impl {
       write_int32_attribute(ctx, set.get(), set_path, "complete", stats.complete ? 1 : 0);
       write_string_attribute(ctx, set.get(), set_path, "end_reason", stats.end_reason);
       write_consumer_stats(ctx, set.get(), set_path, stats.consumers);
-      append_events(ctx, normal.get(), pending_events);
-      pending_events.clear();
+      append_events(ctx, normal.get(), take_pending_events());
       ctx.check(set.close(), "cannot close " + set_path);
       close_checked(ctx, normal);
     }
@@ -1171,8 +1385,7 @@ struct SessionWriter::Impl {
     const ErrorContext ctx = write_context();
     reserve_space_for_metadata();
     hdf5::File normal = open_for_writing(ctx, H5F_ACC_RDWR);
-    append_events(ctx, normal.get(), pending_events);
-    pending_events.clear();
+    append_events(ctx, normal.get(), take_pending_events());
     write_int32_attribute(ctx, normal.get(), "/", "complete", 1);
     close_checked(ctx, normal);
     state = State::kFinished;
@@ -1222,10 +1435,20 @@ void SessionWriter::begin_set(const SetInfo& info) {
 }
 
 void SessionWriter::append(std::span<const drivers::Sample> samples) {
+  append(samples, {});
+}
+
+void SessionWriter::append(std::span<const drivers::Sample> samples,
+                           std::span<const DeviceSegment> segments) {
   if (impl_->state != Impl::State::kInSet && impl_->state != Impl::State::kFailed) {
     throw std::logic_error("SessionWriter::append: no set has begun");
   }
-  impl_->run([&] { impl_->append(samples); });
+  if (segments.size() != (impl_->segmented ? samples.size() : 0)) {
+    throw std::invalid_argument(fmt::format(
+        "SessionWriter::append: {} device segments for {} samples in a set {}device-segmented",
+        segments.size(), samples.size(), impl_->segmented ? "" : "not "));
+  }
+  impl_->run([&] { impl_->append(samples, segments); });
 }
 
 void SessionWriter::end_set(const SetStats& stats) {
@@ -1252,17 +1475,22 @@ void SessionWriter::finish() {
 }
 
 void SessionWriter::add_event(Event event) {
+  check_event(event);  // here, where the caller can act, not when the writer flushes
+  const std::lock_guard lock(impl_->events_mutex);
   impl_->pending_events.push_back(std::move(event));
 }
 
 void SessionWriter::write_events() {
-  if (impl_->state != Impl::State::kBetweenSets || impl_->pending_events.empty()) return;
+  if (impl_->state != Impl::State::kBetweenSets) return;
+  {
+    const std::lock_guard lock(impl_->events_mutex);
+    if (impl_->pending_events.empty()) return;
+  }
   impl_->run([&] {
     const ErrorContext ctx = impl_->write_context();
     impl_->reserve_space_for_metadata();
     hdf5::File normal = open_for_writing(ctx, H5F_ACC_RDWR);
-    append_events(ctx, normal.get(), impl_->pending_events);
-    impl_->pending_events.clear();
+    append_events(ctx, normal.get(), impl_->take_pending_events());
     close_checked(ctx, normal);
   });
 }
@@ -1278,26 +1506,54 @@ const fs::path& SessionWriter::path() const noexcept {
 // ---------------------------------------------------------------------------------------------
 // Whole sessions
 
-Session read_session(const fs::path& path) {
+namespace {
+
+// Reads a session. With `lost` null every problem throws (read_session); otherwise each part
+// that cannot be read is skipped, its problem appended to *lost, and reading goes on
+// (salvage_session). Parts: root attributes, subject, device, protocol, each set, events.
+Session read_session_parts(const fs::path& path, std::vector<std::string>* lost) {
   hdf5::silence_error_printing();
   const hdf5::File file = open_session_file(path);
   const ErrorContext ctx(path, Kind::kDamaged);
   const hid_t root = file.get();
+  const std::string prefix = path.string() + ": ";
+  const auto part = [&](auto&& read) {
+    if (lost == nullptr) {
+      read();
+      return;
+    }
+    try {
+      read();
+    } catch (const SessionFileError& error) {
+      std::string what = error.what();
+      if (what.starts_with(prefix)) what.erase(0, prefix.size());
+      lost->push_back(std::move(what));
+    }
+  };
 
   Session session;
+  // The version decides how everything else is read: never guessed.
   session.format_version = read_int_attribute(ctx, root, "/", "format_version");
-  session.complete = read_int_attribute(ctx, root, "/", "complete") != 0;
   SessionInfo& info = session.info;
-  info.created_utc = read_string_attribute(ctx, root, "/", "created_utc");
-  info.software = read_string_attribute(ctx, root, "/", "software");
+  part([&] {
+    session.complete = read_int_attribute(ctx, root, "/", "complete") != 0;
+    info.created_utc = read_string_attribute(ctx, root, "/", "created_utc");
+    info.software = read_string_attribute(ctx, root, "/", "software");
+  });
 
-  {
+  part([&] {
     const hdf5::Object subject = open_object(ctx, root, "/", "subject", H5I_GROUP);
     info.subject.id = read_string_attribute(ctx, subject.get(), "/subject", "id");
     info.subject.body_mass_kg = read_quantity(ctx, subject.get(), "/subject", "body_mass", "kg");
-  }
+    for (const auto& [name, into] : {std::pair{"name", &info.subject.name},
+                                     std::pair{"birth_date", &info.subject.birth_date}}) {
+      if (has_attribute(ctx, subject.get(), "/subject", name)) {
+        *into = read_string_attribute(ctx, subject.get(), "/subject", name);
+      }
+    }
+  });
 
-  {
+  part([&] {
     drivers::DeviceDescription& device = info.device;
     const hdf5::Object group = open_object(ctx, root, "/", "device", H5I_GROUP);
     device.driver = read_string_attribute(ctx, group.get(), "/device", "driver");
@@ -1326,26 +1582,62 @@ Session read_session(const fs::path& path) {
       out.gain = read_double_attribute(ctx, id, calibration.path, "gain");
       out.offset = read_double_attribute(ctx, id, calibration.path, "offset");
     }
-  }
+  });
 
-  {
+  part([&] {
     const hdf5::Object protocol = open_object(ctx, root, "/", "protocol", H5I_GROUP);
     info.protocol_name = read_string_attribute(ctx, protocol.get(), "/protocol", "name");
     info.protocol_json = read_string_attribute(ctx, protocol.get(), "/protocol", "json");
-  }
+  });
 
   const std::string sets_path = std::string("/") + kSetsGroup;
-  const hdf5::Object sets = open_object(ctx, root, "/", kSetsGroup, H5I_GROUP);
-  for (const IndexedGroup& set : indexed_groups(ctx, sets.get(), sets_path, kSetPrefix)) {
-    session.sets.push_back(
-        read_set(ctx, set.group.get(), set.path, set.index, session.format_version));
+  part([&] {
+    const hdf5::Object sets = open_object(ctx, root, "/", kSetsGroup, H5I_GROUP);
+    if (lost == nullptr) {
+      for (const IndexedGroup& set : indexed_groups(ctx, sets.get(), sets_path, kSetPrefix)) {
+        session.sets.push_back(
+            read_set(ctx, set.group.get(), set.path, set.index, session.format_version));
+      }
+      return;
+    }
+    // Salvage: each set on its own, so one damaged set does not take the others with it.
+    std::set<int> indices;
+    for (const std::string& name : child_names(ctx, sets.get(), sets_path, kSetPrefix)) {
+      part([&] {
+        const hdf5::Object group = open_object(ctx, sets.get(), sets_path, name, H5I_GROUP);
+        const std::string set_path = child_path(sets_path, name);
+        const int index = read_int_attribute(ctx, group.get(), set_path, "index", 0);
+        if (!indices.insert(index).second) {
+          ctx.fail(fmt::format("{} repeats set index {}", set_path, index));
+        }
+        session.sets.push_back(read_set(ctx, group.get(), set_path, index, session.format_version));
+      });
+    }
+    std::sort(
+        session.sets.begin(), session.sets.end(),
+        [](const RecordedSet& a, const RecordedSet& b) { return a.info.index < b.info.index; });
+  });
+  if (session.format_version >= 2) {
+    part([&] { session.events = read_events(ctx, root, session.complete); });
   }
-  if (session.format_version >= 2) session.events = read_events(ctx, root);
   return session;
+}
+
+}  // namespace
+
+Session read_session(const fs::path& path) {
+  return read_session_parts(path, nullptr);
+}
+
+SalvagedSession salvage_session(const fs::path& path) {
+  SalvagedSession salvaged;
+  salvaged.session = read_session_parts(path, &salvaged.lost);
+  return salvaged;
 }
 
 void write_session(const fs::path& path, const Session& session) {
   // Check everything before creating the file, so a bad session leaves no half-written file.
+  for (const Event& event : session.events) check_event(event);
   std::set<int> indices;
   for (const RecordedSet& set : session.sets) {
     if (set.info.index < 0 || !indices.insert(set.info.index).second) {
@@ -1359,6 +1651,13 @@ void write_session(const fs::path& path, const Session& session) {
       throw std::invalid_argument(
           fmt::format("write_session: set {} has signals of different lengths", set.info.index));
     }
+    if (set.info.device_segmented ? signals.device_segments.size() != rows
+                                  : !signals.device_segments.empty()) {
+      throw std::invalid_argument(
+          fmt::format("write_session: set {} has {} device segments for {} samples{}",
+                      set.info.index, signals.device_segments.size(), rows,
+                      set.info.device_segmented ? "" : " but is not marked device_segmented"));
+    }
     if (set.stats.sample_count != rows) {
       throw std::invalid_argument(
           fmt::format("write_session: set {} has sample_count {} but {} samples", set.info.index,
@@ -1367,8 +1666,8 @@ void write_session(const fs::path& path, const Session& session) {
   }
 
   SessionWriter writer(path, session.info);
-  // Written with the first set (or at finish). An incomplete session without sets keeps none.
   for (const Event& event : session.events) writer.add_event(event);
+  writer.write_events();
   constexpr std::size_t kBlockRows = 8192;
   std::vector<drivers::Sample> block;
   block.reserve(kBlockRows);
@@ -1382,7 +1681,11 @@ void write_session(const fs::path& path, const Session& session) {
         block.push_back({signals.time[i], signals.torque[i], signals.angle[i], signals.velocity[i],
                          signals.status[i]});
       }
-      writer.append(block);
+      const std::span<const DeviceSegment> segments =
+          set.info.device_segmented
+              ? std::span<const DeviceSegment>(signals.device_segments).subspan(start, end - start)
+              : std::span<const DeviceSegment>();
+      writer.append(block, segments);
     }
     writer.end_set(set.stats);
   }

@@ -88,11 +88,16 @@ SetStats acquire(drivers::Device& device, SessionWriter& writer, const SetInfo& 
   DriverOutcome outcome;
   std::atomic<bool> consumer_failed{false};
 
+  // What happened to the device between sets (e.g. a serial port came back).
+  for (auto& e : device.take_events()) {
+    writer.add_event({writer.session_time(), -1, "device-" + e.kind, std::move(e.detail)});
+  }
   device.apply(set.setpoint);
   device.start();
   // Maps the device clock (sample times, from 0 at start) to the session's host clock.
-  writer.add_event({writer.session_time(), set.index, "clock",
-                    "device time 0 s of this set = the event's session time"});
+  const double device_zero = writer.session_time();
+  writer.add_event(
+      {device_zero, set.index, "clock", "device time 0 s of this set = the event's session time"});
   std::thread driver(run_driver, std::ref(device), std::ref(ring), options.read_block,
                      options.wait_when_full, stop_requested, std::cref(consumer_failed),
                      std::ref(outcome));
@@ -123,6 +128,10 @@ SetStats acquire(drivers::Device& device, SessionWriter& writer, const SetInfo& 
   }
   driver.join();
   device.stop();
+  // The device's own events during the set, at their device time on the session clock.
+  for (auto& e : device.take_events()) {
+    writer.add_event({device_zero + e.time, set.index, "device-" + e.kind, std::move(e.detail)});
+  }
 
   stats.dropped_samples = outcome.dropped;
   const bool stopped_by_request =

@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
+#include <numbers>
 #include <stdexcept>
 #include <string>
 
@@ -56,9 +58,30 @@ LiveAnalyser::LiveAnalyser(const acquisition::SetInfo& set, double sample_rate_h
         "stay below {:g} × the rate)",
         settings_.filter_cutoff_hz, filter_.cutoff_hz(), sample_rate_hz_, kMaxCutoffFraction));
   }
+  if (std::isfinite(settings_.torque_range_min) && std::isfinite(settings_.torque_range_max)) {
+    range_tolerance_ = 1e-6 * (settings_.torque_range_max - settings_.torque_range_min);
+  }
   margin_samples_ = static_cast<std::int64_t>(
       std::ceil(settings_.filter_margin_periods * sample_rate_hz_ / filter_.cutoff_hz()));
-  if (set_.setpoint.joint != drivers::Joint::kKnee && settings_.gravity.mode != GravityMode::kOff) {
+  const bool isometric = set_.setpoint.mode == drivers::ContractionMode::kIsometric;
+  if (isometric) {
+    phases_ = Phases::kIsometric;
+    effort_detector_.emplace(settings_.isometric, sample_rate_hz_);
+  } else if (settings_.segmentation.source == SegmentationSource::kDevice ||
+             (settings_.segmentation.source == SegmentationSource::kAuto &&
+              set_.device_segmented)) {
+    phases_ = Phases::kDevice;
+    if (!set_.device_segmented) {
+      warnings_.emplace_back(
+          "segmentation from the device's repetition/phase columns was asked for, but this set "
+          "has none: no phases");
+    }
+  }
+  // An isometric effort is measured from the resting torque at the hold angle, whatever the
+  // joint, so gravity "from rest" applies there without the knee's T_g·cos θ model.
+  const bool isometric_from_rest = isometric && settings_.gravity.mode == GravityMode::kFromRest;
+  if (set_.setpoint.joint != drivers::Joint::kKnee && settings_.gravity.mode != GravityMode::kOff &&
+      !isometric_from_rest) {
     // T_g·cos θ assumes θ = 0 is horizontal (seated knee); the trunk's 0 is upright.
     gravity_.reason = "the limb-weight model T_g·cos θ is for the knee; off for this joint";
     gravity_decided_ = true;
@@ -81,11 +104,35 @@ double LiveAnalyser::margin_seconds() const {
 }
 
 void LiveAnalyser::push(std::span<const drivers::Sample> samples) noexcept {
+  push(samples, {});
+}
+
+bool LiveAnalyser::detect(std::int64_t i, const drivers::Sample& sample,
+                          const acquisition::DeviceSegment& segment, MovementPhase& phase) {
+  switch (phases_) {
+    case Phases::kDevice:
+      return device_detector_.step(i, segment, phase);
+    case Phases::kIsometric:
+      return effort_detector_->step(i, sample.torque, phase);
+    case Phases::kVelocity:
+      break;
+  }
+  return detector_.step(i, sample.velocity, sample.angle, phase);
+}
+
+void LiveAnalyser::push(std::span<const drivers::Sample> samples,
+                        std::span<const acquisition::DeviceSegment> segments) noexcept {
   if (finished_) return;
   const double max_step = kGapFactor / sample_rate_hz_;
-  for (const auto& s : samples) {
+  for (std::size_t k = 0; k < samples.size(); ++k) {
+    const drivers::Sample& s = samples[k];
     const auto i = static_cast<std::int64_t>(time_.size());
     std::uint32_t status = s.status;
+    // At the sensor's range limit: the true torque may have been higher (NaN limits: unknown).
+    if (s.torque >= settings_.torque_range_max - range_tolerance_ ||
+        s.torque <= settings_.torque_range_min + range_tolerance_) {
+      status |= drivers::kStatusTorqueClipped;
+    }
     if (i > 0) {
       const double step = s.time - time_.back();
       if (!(step > 0.0 && step <= max_step)) status |= kTimeGap;
@@ -96,7 +143,7 @@ void LiveAnalyser::push(std::span<const drivers::Sample> samples) noexcept {
     velocity_.push_back(s.velocity);
     status_.push_back(status);
     MovementPhase phase;
-    if (detector_.step(i, s.velocity, s.angle, phase)) {
+    if (detect(i, s, k < segments.size() ? segments[k] : acquisition::DeviceSegment{}, phase)) {
       if (!gravity_decided_) decide_gravity(phase.begin);
       pending_.push_back(phase);
     }
@@ -107,7 +154,11 @@ void LiveAnalyser::push(std::span<const drivers::Sample> samples) noexcept {
 void LiveAnalyser::finish() noexcept {
   if (finished_) return;
   MovementPhase phase;
-  if (detector_.finish(static_cast<Eigen::Index>(time_.size()), phase)) {
+  const auto n = static_cast<Eigen::Index>(time_.size());
+  const bool found = phases_ == Phases::kDevice      ? device_detector_.finish(n, phase)
+                     : phases_ == Phases::kIsometric ? effort_detector_->finish(n, phase)
+                                                     : detector_.finish(n, phase);
+  if (found) {
     if (!gravity_decided_) decide_gravity(phase.begin);
     pending_.push_back(phase);
   }
@@ -118,9 +169,31 @@ void LiveAnalyser::finish() noexcept {
 
 void LiveAnalyser::decide_gravity(std::int64_t rest_end) {
   gravity_decided_ = true;
+  if (phases_ == Phases::kIsometric) {
+    decide_isometric_gravity();
+    return;
+  }
   gravity_ =
       estimate_limb_moment(column(torque_, 0, rest_end), column(angle_, 0, rest_end),
                            column(velocity_, 0, rest_end), settings_.gravity, sample_rate_hz_);
+}
+
+void LiveAnalyser::decide_isometric_gravity() {
+  const double baseline = effort_detector_->baseline();
+  const auto rest = static_cast<int>(std::min<std::size_t>(
+      time_.size(),
+      static_cast<std::size_t>(std::lround(settings_.isometric.baseline_time * sample_rate_hz_))));
+  if (!std::isfinite(baseline)) {
+    gravity_.reason = "no resting torque before the first effort (too short or not finite)";
+    return;
+  }
+  // The resting torque is the limb's weight moment at the hold angle (plus any sensor offset):
+  // subtracting it is the gravity correction. T_g is reported where cos θ allows it.
+  isometric_baseline_ = baseline;
+  gravity_.mode = GravityMode::kFromRest;
+  gravity_.rest_samples = rest;
+  const double cosine = std::cos(set_.setpoint.hold_angle * std::numbers::pi / 180.0);
+  gravity_.limb_moment = std::abs(cosine) >= 0.1 ? -baseline / cosine : 0.0;
 }
 
 void LiveAnalyser::publish_ready(bool at_end) {
@@ -144,15 +217,21 @@ void LiveAnalyser::publish(const MovementPhase& phase) {
   Eigen::ArrayXd torque = column(torque_, lo, hi);
   const bool finite =
       time.allFinite() && angle.allFinite() && velocity.allFinite() && torque.allFinite();
-  correct_for_gravity(torque, angle, gravity_.limb_moment);
+  if (phases_ == Phases::kIsometric && gravity_.mode == GravityMode::kFromRest) {
+    torque -= isometric_baseline_;
+  } else {
+    correct_for_gravity(torque, angle, gravity_.limb_moment);
+  }
   const Eigen::ArrayXd filtered_torque = filter_.filtfilt(torque);
   const Eigen::ArrayXd filtered_velocity = filter_.filtfilt(velocity);
   const PhaseSignals signals{time, filtered_torque, angle, velocity, filtered_velocity};
   MovementPhase local = phase;
   local.begin -= lo;
   local.end -= lo;
-  PhaseResult r =
-      analyze_phase(signals, local, settings_, target_velocity(set_.setpoint, phase.movement));
+  PhaseResult r = phases_ == Phases::kIsometric
+                      ? analyze_isometric_effort(signals, local, settings_)
+                      : analyze_phase(signals, local, settings_,
+                                      target_velocity(set_.setpoint, phase.movement));
   r.gravity_moment = gravity_.limb_moment;
   for (std::int64_t i = phase.begin; i < phase.end; ++i) {
     const std::uint32_t s = status_[static_cast<std::size_t>(i)];
@@ -163,9 +242,11 @@ void LiveAnalyser::publish(const MovementPhase& phase) {
   }
   // Still moving at the last sample: the set was stopped (abort, redo, unplug) mid-movement,
   // so its numbers describe part of a repetition. A lever already at rest is a whole movement.
-  if (phase.end == n && std::abs(velocity_[n - 1]) > settings_.segmentation.velocity_threshold) {
-    r.flags |= kPhaseTruncated;
-  }
+  // Efforts and device phases that reach the last sample were still open when it ended.
+  const bool cut_off = phases_ == Phases::kVelocity
+                           ? std::abs(velocity_[n - 1]) > settings_.segmentation.velocity_threshold
+                           : true;
+  if (phase.end == n && cut_off) r.flags |= kPhaseTruncated;
   if (!finite) {
     r.flags |= kPhaseNonFinite;
     r.peak_torque = r.angle_at_peak = r.time_to_peak = r.work = r.mean_power = kNotAvailable;
@@ -183,6 +264,10 @@ SetAnalysis LiveAnalyser::result() const {
   a.mode = set_.setpoint.mode;
   a.velocity = set_.setpoint.extension_velocity;
   a.flexion_velocity = set_.setpoint.flexion_velocity;
+  if (phases_ == Phases::kIsometric) {
+    a.velocity = a.flexion_velocity = 0.0;
+    a.hold_angle = set_.setpoint.hold_angle;
+  }
   a.gravity = gravity_;
   a.warnings = warnings_;
   if (time_.size() < 3) a.warnings.emplace_back("set has fewer than 3 samples");

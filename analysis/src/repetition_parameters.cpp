@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numbers>
+#include <optional>
 #include <vector>
 
 #include "isokin/analysis/isokinetic_window.h"
@@ -31,36 +32,97 @@ double work(const Eigen::Ref<const Eigen::ArrayXd>& torque,
   return -(mean_torque * step).sum() * std::numbers::pi / 180.0;
 }
 
+namespace {
+
+struct Parabola {
+  double vertex = 0.0;     // °
+  double value = 0.0;      // N·m at the vertex
+  double curvature = 0.0;  // N·m/°², negative when concave
+};
+
+// Least-squares parabola τ(θ) through the samples whose angle lies in [from, to]; nothing when
+// fewer than kMinPoints, not concave, or its vertex lies outside the samples' angles.
+std::optional<Parabola> fit_parabola(const Eigen::Ref<const Eigen::ArrayXd>& torque,
+                                     const Eigen::Ref<const Eigen::ArrayXd>& angle, double from,
+                                     double to) {
+  constexpr Eigen::Index kMinPoints = 5;
+  std::vector<Eigen::Index> rows;
+  for (Eigen::Index i = 0; i < angle.size(); ++i) {
+    if (angle[i] >= from && angle[i] <= to) rows.push_back(i);
+  }
+  const auto n = static_cast<Eigen::Index>(rows.size());
+  if (n < kMinPoints) return std::nullopt;
+  const double center = 0.5 * (from + to);
+  Eigen::MatrixXd design(n, 3);
+  Eigen::VectorXd y(n);
+  for (Eigen::Index k = 0; k < n; ++k) {
+    const double x = angle[rows[static_cast<std::size_t>(k)]] - center;
+    design(k, 0) = 1.0;
+    design(k, 1) = x;
+    design(k, 2) = x * x;
+    y[k] = torque[rows[static_cast<std::size_t>(k)]];
+  }
+  const Eigen::Vector3d c = design.colPivHouseholderQr().solve(y);
+  if (!(c[2] < 0.0)) return std::nullopt;
+  const double offset = -c[1] / (2.0 * c[2]);
+  const double vertex = center + offset;
+  // Never extrapolate: the vertex must lie among the fitted samples.
+  const double lowest = design.col(1).minCoeff() + center;
+  const double highest = design.col(1).maxCoeff() + center;
+  if (!(vertex >= lowest && vertex <= highest)) return std::nullopt;
+  return Parabola{vertex, c[0] + c[1] * offset + c[2] * offset * offset, c[2]};
+}
+
+}  // namespace
+
 PeakFit fit_peak(const Eigen::Ref<const Eigen::ArrayXd>& directed_torque,
                  const Eigen::Ref<const Eigen::ArrayXd>& angle, Eigen::Index peak) {
   // Torque–angle curves are flat at the top, so the sample of highest torque wanders with noise
   // by several degrees, and its value is the maximum of the noise too (biased upward). Fit a
-  // parabola τ(θ) = c0 + c1·θ + c2·θ² by least squares to the contiguous top of the curve
-  // (within kTopFraction of the peak) and take its vertex: a local average of many samples.
+  // parabola to the top of the curve and take its vertex: a local average of many samples
+  // (docs/analysis.md §6).
+  constexpr double kCoarseFraction = 0.10;
   constexpr double kTopFraction = 0.03;
-  constexpr Eigen::Index kMinPoints = 5;
   const PeakFit sample{angle[peak], directed_torque[peak]};
-  const double level = directed_torque[peak] * (1.0 - kTopFraction);
+  // First choice: the contiguous samples within kTopFraction of the highest. Enough of them
+  // average the noise well; noise dips can cut the window short, though (at low rates, where the
+  // filter hardly smooths, often to a handful of samples).
+  constexpr Eigen::Index kEnoughSamples = 15;
+  const double top = directed_torque[peak] * (1.0 - kTopFraction);
+  Eigen::Index a = peak;
+  Eigen::Index b = peak;
+  while (a > 0 && directed_torque[a - 1] >= top) --a;
+  while (b + 1 < directed_torque.size() && directed_torque[b + 1] >= top) ++b;
+  const auto narrow = fit_parabola(directed_torque, angle, angle.segment(a, b - a + 1).minCoeff(),
+                                   angle.segment(a, b - a + 1).maxCoeff());
+  const PeakFit narrow_fit = narrow ? PeakFit{narrow->vertex, narrow->value} : sample;
+  if (b - a + 1 >= kEnoughSamples) return narrow_fit;
+  // Too few: widen by angle, which noise cannot cut. A rough fit to the contiguous top
+  // kCoarseFraction finds the vertex and curvature; the final fit takes every sample where that
+  // parabola is within kTopFraction of its vertex.
+  const double level = directed_torque[peak] * (1.0 - kCoarseFraction);
   Eigen::Index lo = peak;
   Eigen::Index hi = peak;
   while (lo > 0 && directed_torque[lo - 1] >= level) --lo;
   while (hi + 1 < directed_torque.size() && directed_torque[hi + 1] >= level) ++hi;
-  const Eigen::Index n = hi - lo + 1;
-  if (n < kMinPoints) return sample;
-  const double center = angle[peak];
-  Eigen::MatrixXd design(n, 3);
-  design.col(0).setOnes();
-  design.col(1) = (angle.segment(lo, n) - center).matrix();
-  design.col(2) = design.col(1).array().square().matrix();
-  const Eigen::Vector3d c =
-      design.colPivHouseholderQr().solve(directed_torque.segment(lo, n).matrix());
-  if (!(c[2] < 0.0)) return sample;  // not concave: keep the sample
-  const double offset = -c[1] / (2.0 * c[2]);
-  const double vertex = center + offset;
-  const double a_min = angle.segment(lo, n).minCoeff();
-  const double a_max = angle.segment(lo, n).maxCoeff();
-  if (!(vertex >= a_min && vertex <= a_max)) return sample;
-  return {vertex, c[0] + c[1] * offset + c[2] * offset * offset};
+  const auto coarse =
+      fit_parabola(directed_torque, angle, angle.segment(lo, hi - lo + 1).minCoeff(),
+                   angle.segment(lo, hi - lo + 1).maxCoeff());
+  if (!coarse) return narrow_fit;
+  const double half_width = std::sqrt(kTopFraction * coarse->value / -coarse->curvature);
+  const double window_from = coarse->vertex - half_width;
+  const double window_to = coarse->vertex + half_width;
+  const auto fine = fit_parabola(directed_torque, angle, window_from, window_to);
+  // Fast movements peak during the acceleration, at the edge of the movement: the window is
+  // then cut on one side and the curve is not a parabola there. Keep the narrow fit when the
+  // samples do not cover most of the window on both sides of the vertex, or when the vertex is
+  // above every sample (an overshoot: no average of samples can be above them all).
+  const double covered_from = std::max(angle.minCoeff(), window_from);
+  const double covered_to = std::min(angle.maxCoeff(), window_to);
+  const bool two_sided = fine && fine->vertex - covered_from >= 0.6 * half_width &&
+                         covered_to - fine->vertex >= 0.6 * half_width;
+  if (!two_sided || fine->value > directed_torque[peak]) return narrow_fit;
+  return {fine->vertex, fine->value};
 }
 
 double angle_of_peak(const Eigen::Ref<const Eigen::ArrayXd>& directed_torque,
@@ -182,6 +244,40 @@ PhaseResult analyze_phase(const PhaseSignals& s, const MovementPhase& phase,
     r.isokinetic.peak_torque = r.peak_torque;
     r.isokinetic.angle_at_peak = r.angle_at_peak;
   }
+  return r;
+}
+
+PhaseResult analyze_isometric_effort(const PhaseSignals& s, const MovementPhase& effort,
+                                     const AnalysisSettings& settings) {
+  PhaseResult r;
+  r.movement = effort.movement;
+  r.repetition = effort.repetition;
+  r.muscle = effort.movement == drivers::Movement::kExtension ? MuscleGroup::kExtensors
+                                                              : MuscleGroup::kFlexors;
+  r.contraction = Contraction::kIsometric;
+  const Eigen::Index n = effort.end - effort.begin;
+  const double directed = r.muscle == MuscleGroup::kExtensors ? 1.0 : -1.0;
+  const Eigen::ArrayXd torque = directed * s.torque.segment(effort.begin, n);
+  const auto time = s.time.segment(effort.begin, n);
+  const auto angle = s.angle.segment(effort.begin, n);
+  r.start_time = time[0];
+  r.end_time = effort.end < s.time.size() ? s.time[effort.end] : time[n - 1];
+  // The lever does not move, so there is no torque-angle curve to fit: the plateau's largest
+  // filtered sample is the peak, and the plateau mean says how steady it was.
+  Eigen::Index peak = 0;
+  r.peak_torque = torque.maxCoeff(&peak);
+  r.angle_at_peak = angle[peak];
+  r.time_to_peak = time[peak] - r.start_time;
+  r.range_of_motion = angle.maxCoeff() - angle.minCoeff();
+  r.work = 0.0;
+  r.mean_power = 0.0;
+  const double half = settings.isometric.plateau_time / 2.0;
+  const auto in_plateau = (time >= time[peak] - half && time <= time[peak] + half).cast<double>();
+  r.plateau_torque = (torque * in_plateau).sum() / in_plateau.sum();
+  if (torque.maxCoeff() - torque.minCoeff() < kFlatTorqueRange) r.flags |= kPhaseFlatTorque;
+  r.torque_at_angles.assign(settings.torque_angles.size(), kNotAvailable);
+  r.curve_start_angle = angle[peak];
+  r.isokinetic.target_velocity = 0.0;
   return r;
 }
 

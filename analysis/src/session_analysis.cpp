@@ -1,5 +1,6 @@
 #include "isokin/analysis/session_analysis.h"
 
+#include <cmath>
 #include <map>
 #include <vector>
 
@@ -34,21 +35,36 @@ SetAnalysis analyze_set(const acquisition::RecordedSet& set, const AnalysisSetti
   constexpr std::size_t kBlock = 4096;
   std::vector<drivers::Sample> block;
   block.reserve(kBlock);
+  // Device segments are either absent or one per sample (acquisition::SetSignals).
+  const bool segmented = sig.device_segments.size() == sig.size();
+  std::size_t block_start = 0;
+  const auto push_block = [&] {
+    live.push(block, segmented ? std::span(sig.device_segments).subspan(block_start, block.size())
+                               : std::span<const acquisition::DeviceSegment>());
+    block_start += block.size();
+    block.clear();
+  };
   for (std::size_t i = 0; i < sig.size(); ++i) {
     block.push_back({sig.time[i], sig.torque[i], sig.angle[i], sig.velocity[i],
                      i < sig.status.size() ? sig.status[i] : drivers::kStatusOk});
-    if (block.size() == kBlock) {
-      live.push(block);
-      block.clear();
-    }
+    if (block.size() == kBlock) push_block();
   }
-  live.push(block);
+  push_block();
   live.finish();
   return live.result();
 }
 
 SessionAnalysis analyze_session(const acquisition::Session& session,
-                                const AnalysisSettings& settings) {
+                                const AnalysisSettings& requested) {
+  AnalysisSettings settings = requested;
+  // The torque sensor's range as the device declared it, unless the caller gave one.
+  for (const auto& channel : session.info.device.channels) {
+    if (channel.name == "torque" && channel.range_max > channel.range_min &&
+        std::isnan(settings.torque_range_min) && std::isnan(settings.torque_range_max)) {
+      settings.torque_range_min = channel.range_min;
+      settings.torque_range_max = channel.range_max;
+    }
+  }
   SessionAnalysis out;
   out.settings = settings;
   const double rate = session.info.device.sample_rate_hz;

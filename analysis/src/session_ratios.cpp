@@ -13,6 +13,11 @@ namespace {
 std::string speed_text(double velocity) {
   return velocity > 0.0 ? fmt::format("{:g} °/s", velocity) : std::string("speed ?");
 }
+// The test condition: a speed, or the hold angle of an isometric effort.
+std::string condition_text(double condition, Contraction contraction) {
+  return contraction == Contraction::kIsometric ? fmt::format("at {:g}°", condition)
+                                                : speed_text(condition);
+}
 
 using drivers::Side;
 
@@ -22,7 +27,8 @@ struct Effort {
   drivers::Joint joint = drivers::Joint::kKnee;
 };
 
-// (velocity, muscle, contraction, side) → latest summary with a best repetition.
+// (velocity or isometric hold angle, muscle, contraction, side) → latest summary with a best
+// repetition.
 using EffortKey = std::tuple<double, MuscleGroup, Contraction, Side>;
 
 std::string effort_name(drivers::Joint joint, MuscleGroup m, Contraction c) {
@@ -60,8 +66,9 @@ void compare_sets(SessionAnalysis& a) {
     if (s.kind == acquisition::kSetKindWarmUp) continue;  // warm-ups are submaximal by design
     for (const auto* m : {&s.extension, &s.flexion}) {
       if (m->best_repetition < 0) continue;
-      const double v =
-          m->movement == drivers::Movement::kExtension ? s.velocity : s.flexion_velocity;
+      const double v = m->contraction == Contraction::kIsometric      ? s.hold_angle
+                       : m->movement == drivers::Movement::kExtension ? s.velocity
+                                                                      : s.flexion_velocity;
       efforts[{v, m->muscle, m->contraction, s.side}] = {m, v, s.joint};
     }
   }
@@ -74,7 +81,9 @@ void compare_sets(SessionAnalysis& a) {
     if (right_it == efforts.end()) continue;
     const auto& right = right_it->second;
     BilateralComparison c;
-    c.velocity = v;
+    const bool isometric = contraction == Contraction::kIsometric;
+    c.velocity = isometric ? 0.0 : v;
+    if (isometric) c.hold_angle = v;
     c.muscle_group = left.summary->muscle_group;
     c.contraction = contraction;
     c.left_peak_torque = left.summary->peak_torque;
@@ -86,7 +95,8 @@ void compare_sets(SessionAnalysis& a) {
     c.limb_symmetry_index = stronger > 0.0 ? 100.0 * weaker / stronger : 0.0;
     a.bilateral.push_back(c);
     const std::string where =
-        fmt::format("{} {} {}", c.muscle_group, drivers::to_string(contraction), speed_text(v));
+        fmt::format("{} {} {}", c.muscle_group, drivers::to_string(contraction),
+                    condition_text(v, contraction));
     if (c.deficit_percent > thresholds.bilateral_deficit_max) {
       a.flags.push_back({"bilateral_deficit",
                          fmt::format("{}: {} side {:.1f} % weaker (threshold {:g} %)", where,
@@ -106,27 +116,35 @@ void compare_sets(SessionAnalysis& a) {
   // Ratios: flexors (concentric or eccentric) over concentric extensors, same side and speed.
   for (const auto& [key, den] : efforts) {
     const auto& [v, muscle, contraction, side] = key;
-    if (muscle != MuscleGroup::kExtensors || contraction != Contraction::kConcentric) continue;
-    for (const auto flexor_contraction : {Contraction::kConcentric, Contraction::kEccentric}) {
+    if (muscle != MuscleGroup::kExtensors || contraction == Contraction::kEccentric) continue;
+    const bool isometric = contraction == Contraction::kIsometric;
+    // Isometric efforts pair with isometric ones at the same angle only.
+    const std::vector<Contraction> numerators =
+        isometric ? std::vector{Contraction::kIsometric}
+                  : std::vector{Contraction::kConcentric, Contraction::kEccentric};
+    for (const auto flexor_contraction : numerators) {
       const auto num_it = efforts.find({v, MuscleGroup::kFlexors, flexor_contraction, side});
       if (num_it == efforts.end()) continue;
       const auto& num = num_it->second;
       const bool knee = den.joint == drivers::Joint::kKnee;
       const bool conventional = flexor_contraction == Contraction::kConcentric;
       TorqueRatio r;
-      r.kind = conventional ? (knee ? "conventional_hq" : "flexor_extensor")
-                            : (knee ? "functional_hq" : "functional_flexor_extensor");
+      r.kind = isometric      ? (knee ? "isometric_hq" : "isometric_flexor_extensor")
+               : conventional ? (knee ? "conventional_hq" : "flexor_extensor")
+                              : (knee ? "functional_hq" : "functional_flexor_extensor");
       r.side = side;
-      r.velocity = v;
+      r.velocity = isometric ? 0.0 : v;
+      if (isometric) r.hold_angle = v;
       r.numerator = effort_name(num.joint, MuscleGroup::kFlexors, flexor_contraction);
-      r.denominator = effort_name(den.joint, MuscleGroup::kExtensors, Contraction::kConcentric);
+      r.denominator = effort_name(den.joint, MuscleGroup::kExtensors, contraction);
       r.value = num.summary->peak_torque / den.summary->peak_torque;
       angle_specific_ratio(
           num.summary->repetitions[static_cast<std::size_t>(num.summary->best_repetition)],
           den.summary->repetitions[static_cast<std::size_t>(den.summary->best_repetition)],
           a.settings.angle_curve_step, r);
       a.ratios.push_back(r);
-      if (!knee) continue;
+      // No flag threshold is established for isometric H:Q (docs/analysis.md §10).
+      if (!knee || isometric) continue;
       const double threshold =
           conventional ? thresholds.conventional_hq_min : thresholds.functional_hq_min;
       if (r.value < threshold) {

@@ -103,10 +103,12 @@ void summarize_set(SetAnalysis& set, const std::vector<PhaseResult>& phases, dou
                              ": no coefficient of variation or fatigue indices");
     }
   }
-  const bool both_concentric =
-      e.muscle == MuscleGroup::kExtensors && f.muscle == MuscleGroup::kFlexors &&
-      e.contraction == Contraction::kConcentric && f.contraction == Contraction::kConcentric;
-  if (!both_concentric || !(e.peak_torque > 0.0)) return;
+  const bool same_kind =
+      e.contraction == f.contraction &&
+      (e.contraction == Contraction::kConcentric || e.contraction == Contraction::kIsometric);
+  const bool agonist_antagonist =
+      e.muscle == MuscleGroup::kExtensors && f.muscle == MuscleGroup::kFlexors && same_kind;
+  if (!agonist_antagonist || !(e.peak_torque > 0.0)) return;
   set.hq_ratio = f.peak_torque / e.peak_torque;
   const std::size_t pairs = std::min(e.repetitions.size(), f.repetitions.size());
   for (std::size_t i = 0; i < pairs; ++i) {

@@ -21,6 +21,7 @@ struct AnalyzeOptions {
   std::optional<double> cutoff_hz;
   std::optional<double> isokinetic_tolerance_percent;
   std::vector<double> torque_angles;  // empty: defaults (30°, 60°)
+  std::string segmentation = "auto";  // auto | velocity | device
 };
 int run_analyze(const AnalyzeOptions& options, std::ostream& out);
 

@@ -29,6 +29,14 @@ analysis::AnalysisSettings settings_from(const AnalyzeOptions& o) {
     s.isokinetic.tolerance_fraction = *o.isokinetic_tolerance_percent / 100.0;
   }
   if (!o.torque_angles.empty()) s.torque_angles = o.torque_angles;
+  if (o.segmentation == "velocity") {
+    s.segmentation.source = analysis::SegmentationSource::kVelocity;
+  } else if (o.segmentation == "device") {
+    s.segmentation.source = analysis::SegmentationSource::kDevice;
+  } else if (o.segmentation != "auto") {
+    throw std::runtime_error("analyze: --segmentation must be auto, velocity or device, got '" +
+                             o.segmentation + "'");
+  }
   return s;
 }
 
@@ -71,6 +79,11 @@ AnalysisCommands::AnalysisCommands(CLI::App& app) {
                            "the rest before each set, off when impossible)");
   analyze_cmd_->add_flag("--no-gravity", a.no_gravity, "No gravity correction");
   analyze_cmd_->add_option("--cutoff", a.cutoff_hz, "Low-pass cut-off, Hz (default 20)");
+  analyze_cmd_
+      ->add_option("--segmentation", a.segmentation,
+                   "Phases from: auto (the device's repetition/phase columns when the file has "
+                   "them, else velocity), velocity, device")
+      ->capture_default_str();
   analyze_cmd_->add_option("--isokinetic-tolerance", a.isokinetic_tolerance_percent,
                            "Isokinetic window: % of the set velocity (default 10)");
   analyze_cmd_->add_option("--angles", a.torque_angles, "Angles for torque-at-angle, ° (30,60)")

@@ -19,6 +19,8 @@ namespace isokin::cli {
 // The shipped protocols: <prefix>/share/isokin/protocols next to an installed binary, else the
 // source tree's protocols/ (a build run from its build directory).
 std::filesystem::path shipped_protocols_dir();
+// Serial device profiles (profiles/*.json): installed share/isokin/profiles, else the source tree.
+std::filesystem::path shipped_profiles_dir();
 
 struct DemoOptions {
   std::filesystem::path out = "demo.h5";
@@ -33,12 +35,17 @@ struct RunOptions {
   std::filesystem::path out = "session.h5";
   std::string subject;        // pseudonymous id
   double body_mass_kg = 0.0;  // 0 = not given
-  std::string side;           // "", "left" or "right"
-  int stream_port = 0;        // issue 6; rejected for now
-  std::uint64_t seed = 1;     // sim
-  std::string profile;        // labjack-u6: calibration profile JSON
-  std::string serial;         // hardware: which device (empty = first found)
-  bool fast = false;          // hidden: no real-time pacing, no rests (tests, demos)
+  // Personal data, stored only when the lab opts in with allow_personal_data (docs/security.md).
+  std::string subject_name;
+  std::string birth_date;  // YYYY-MM-DD
+  bool allow_personal_data = false;
+  std::string side;        // "", "left" or "right"
+  int stream_port = 0;     // issue 6; rejected for now
+  std::uint64_t seed = 1;  // sim
+  std::string port;        // serial: device path (empty = the profile's)
+  std::string profile;     // serial, labjack-u6: profile name or JSON file
+  std::string serial;      // labjack-u6: serial number (empty = the first found)
+  bool fast = false;       // hidden: no real-time pacing, no rests (tests, demos)
 };
 int run_protocol(const RunOptions& options, std::ostream& out);
 int run_protocols(std::ostream& out);

@@ -118,10 +118,14 @@ std::filesystem::path import_delimited(const ImportOptions& o) {
   if (delimiter.size() == 1 && delimiter[0] == decimal) {
     throw usage_error("--delimiter and --decimal are both '" + o.decimal + "'");
   }
-  const auto side = drivers::parse_side(o.side);
-  if (!side) throw usage_error("--side must be left or right, got '" + o.side + "'");
   const auto joint = drivers::parse_joint(o.joint);
   if (!joint) throw usage_error("--joint must be knee or trunk, got '" + o.joint + "'");
+  // The trunk is tested once, not per side.
+  const std::optional<drivers::Side> side =
+      *joint == drivers::Joint::kTrunk ? drivers::Side::kNone : drivers::parse_side(o.side);
+  if (!side || (*side == drivers::Side::kNone && *joint != drivers::Joint::kTrunk)) {
+    throw usage_error("--side must be left or right, got '" + o.side + "'");
+  }
 
   // --columns time=1,torque=Torque,...: 1-based numbers or header names.
   std::map<std::string, std::string> column_spec;

@@ -5,6 +5,7 @@
 
 #include "analysis_cli.h"
 #include "commands.h"
+#include "file_commands.h"
 #include "isokin/acquisition/session_file.h"
 #include "isokin/drivers/device.h"
 
@@ -25,6 +26,7 @@ int main(int argc, char** argv) {
   info_cmd->add_option("FILE", info_file, "Session file")->required();
 
   const isokin::cli::AnalysisCommands analysis_cmds(app);  // analyze, import
+  const isokin::cli::FileCommands file_cmds(app);          // repair, anonymize
 
   isokin::cli::RunOptions run;
   auto* run_cmd = app.add_subcommand("run", "Run a test protocol in real time and record it");
@@ -35,11 +37,24 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--out", run.out, "Session file to write")->capture_default_str();
   run_cmd->add_option("--subject", run.subject, "Pseudonymous subject id");
   run_cmd->add_option("--body-mass", run.body_mass_kg, "Subject body mass, kg");
+  run_cmd->add_option("--subject-name", run.subject_name,
+                      "Subject's name (personal data: needs --allow-personal-data)");
+  run_cmd->add_option(
+      "--birth-date", run.birth_date,
+      "Subject's birth date YYYY-MM-DD (personal data: needs --allow-personal-data)");
+  run_cmd->add_flag("--allow-personal-data", run.allow_personal_data,
+                    "The lab stores personal data in session files (docs/security.md)");
   run_cmd->add_option("--side", run.side, "Test only this side (left or right)");
+  run_cmd->add_option("--port", run.port,
+                      "Serial port of --device serial (default: the profile's)");
+  run_cmd->add_option("--profile", run.profile,
+                      "Device profile of --device serial or labjack-u6: a shipped name "
+                      "(biodex2-adc, labjack-u6-biodex-example) or a JSON file "
+                      "(docs/serial-protocol.md, docs/hardware.md)");
   run_cmd->add_option("--stream", run.stream_port, "Stream live data on PORT (not yet supported)");
   run_cmd->add_option("--seed", run.seed, "Simulator seed")->capture_default_str();
-  run_cmd->add_option("--profile", run.profile, "Calibration profile JSON (labjack-u6)");
-  run_cmd->add_option("--serial", run.serial, "Serial number of the device (default: first found)");
+  run_cmd->add_option("--serial", run.serial,
+                      "Serial number of the --device labjack-u6 (default: the first found)");
   run_cmd->add_flag("--fast", run.fast, "")->group("");  // hidden: tests and demos
 
   auto* protocols_cmd = app.add_subcommand("protocols", "List the shipped and user protocols");
@@ -58,6 +73,7 @@ int main(int argc, char** argv) {
     if (*demo_cmd) return isokin::cli::run_demo(demo, std::cout);
     if (*info_cmd) return isokin::cli::run_info(info_file, std::cout);
     if (const auto code = analysis_cmds.run(std::cout)) return *code;
+    if (const auto code = file_cmds.run(std::cout)) return *code;
     if (*run_cmd) return isokin::cli::run_protocol(run, std::cout);
     if (*protocols_cmd) return isokin::cli::run_protocols(std::cout);
     if (*devices_cmd) return isokin::cli::run_devices(std::cout);

@@ -22,6 +22,17 @@ std::filesystem::path shipped_protocols_dir() {
   return ISOKIN_PROTOCOLS_DIR;
 }
 
+std::filesystem::path shipped_profiles_dir() {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  const fs::path executable = fs::read_symlink("/proc/self/exe", error);
+  if (!error) {
+    const fs::path installed = executable.parent_path().parent_path() / "share/isokin/profiles";
+    if (fs::is_directory(installed, error)) return installed;
+  }
+  return ISOKIN_PROFILES_DIR;
+}
+
 int run_protocols(std::ostream& out) {
   namespace fs = std::filesystem;
   const auto directories = acquisition::protocol_directories(shipped_protocols_dir());

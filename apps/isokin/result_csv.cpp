@@ -33,17 +33,18 @@ void write_results_csv(const acquisition::Session& /*session*/,
   reps << "set,side,velocity_deg_s,movement,repetition,muscle_group,contraction,start_time_s,"
           "end_time_s,peak_torque_nm,angle_at_peak_deg,time_to_peak_s,work_j,"
           "range_of_motion_deg,mean_power_w,isokinetic_peak_torque_nm,isokinetic_work_j,"
-          "acceleration_time_s,deceleration_time_s,overshoot_time_s,gravity_moment_nm,flags\n";
+          "acceleration_time_s,deceleration_time_s,overshoot_time_s,gravity_moment_nm,flags,"
+          "plateau_torque_nm\n";
   auto sets = open_csv(dir / "sets.csv");
   sets << "set,side,velocity_deg_s,movement,muscle_group,contraction,repetitions,"
           "best_repetition,peak_torque_nm,peak_torque_per_body_mass_nm_kg,angle_at_peak_deg,"
           "total_work_j,mean_power_w,coefficient_of_variation_percent,work_fatigue_percent,"
           "endurance_ratio,thorstensson_index_percent,peak_torque_slope_nm_per_repetition,"
-          "hq_conventional,gravity_mode,limb_moment_nm\n";
+          "hq_conventional,gravity_mode,limb_moment_nm,hold_angle_deg\n";
   for (const auto& s : analysis.sets) {
     for (const auto* m : {&s.extension, &s.flexion}) {
       for (const auto& r : m->repetitions) {
-        fmt::print(reps, "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+        fmt::print(reps, "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
                    s.set_index, drivers::to_string(s.side), num(s.velocity),
                    drivers::to_string(r.movement), r.repetition + 1,
                    analysis::muscle_group_name(s.joint, r.muscle),
@@ -52,11 +53,11 @@ void write_results_csv(const acquisition::Session& /*session*/,
                    num(r.range_of_motion), num(r.mean_power), num(r.isokinetic.peak_torque),
                    num(r.isokinetic.work), num(r.isokinetic.acceleration_time),
                    num(r.isokinetic.deceleration_time), num(r.isokinetic.overshoot_time),
-                   num(r.gravity_moment), r.flags);
+                   num(r.gravity_moment), r.flags, num(r.plateau_torque));
       }
       const bool any = m->best_repetition >= 0;
       fmt::print(
-          sets, "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", s.set_index,
+          sets, "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", s.set_index,
           drivers::to_string(s.side), num(s.velocity), drivers::to_string(m->movement),
           m->muscle_group, drivers::to_string(m->contraction), m->repetitions.size(),
           any ? std::to_string(m->best_repetition + 1) : std::string(),
@@ -65,15 +66,16 @@ void write_results_csv(const acquisition::Session& /*session*/,
           any ? num(m->angle_at_peak) : std::string(), num(m->total_work), num(m->mean_power),
           num(m->coefficient_of_variation), num(m->fatigue.work_fatigue),
           num(m->fatigue.endurance_ratio), num(m->fatigue.thorstensson_index),
-          num(m->fatigue.peak_torque_slope), s.hq_ratio > 0.0 ? num(s.hq_ratio) : std::string(),
-          analysis::to_string(s.gravity.mode), num(s.gravity.limb_moment));
+          num(m->fatigue.peak_torque_slope),
+          std::isfinite(s.hq_ratio) ? num(s.hq_ratio) : std::string(),
+          analysis::to_string(s.gravity.mode), num(s.gravity.limb_moment), num(s.hold_angle));
     }
   }
   auto ratios = open_csv(dir / "ratios.csv");
-  ratios << "kind,side,velocity_deg_s,numerator,denominator,value\n";
+  ratios << "kind,side,velocity_deg_s,numerator,denominator,value,hold_angle_deg\n";
   for (const auto& r : analysis.ratios) {
-    fmt::print(ratios, "{},{},{},{},{},{}\n", r.kind, drivers::to_string(r.side), num(r.velocity),
-               r.numerator, r.denominator, num(r.value));
+    fmt::print(ratios, "{},{},{},{},{},{},{}\n", r.kind, drivers::to_string(r.side),
+               num(r.velocity), r.numerator, r.denominator, num(r.value), num(r.hold_angle));
   }
   for (auto* f : {&reps, &sets, &ratios}) {
     f->flush();

@@ -19,12 +19,21 @@ namespace {
 std::string speed_label(double velocity) {
   return velocity > 0.0 ? fmt::format("{:g} °/s", velocity) : std::string("speed ?");
 }
+// A speed, or the hold angle of isometric efforts.
+std::string condition_label(double velocity, double hold_angle) {
+  return std::isfinite(hold_angle) ? fmt::format("iso {:g}°", hold_angle) : speed_label(velocity);
+}
+bool same_condition(const analysis::SetAnalysis& a, const analysis::SetAnalysis& b) {
+  const bool a_iso = std::isfinite(a.hold_angle);
+  return a.velocity == b.velocity && a_iso == std::isfinite(b.hold_angle) &&
+         (!a_iso || a.hold_angle == b.hold_angle);
+}
 
 using analysis::MovementSummary;
 using analysis::SetAnalysis;
 using drivers::Side;
 
-constexpr int kLabelWidth = 24;
+constexpr int kLabelWidth = 32;
 constexpr int kCellWidth = 10;
 
 // Column order: by speed, right before left; a redone set replaces the earlier one.
@@ -32,7 +41,7 @@ std::vector<const SetAnalysis*> columns(const analysis::SessionAnalysis& a) {
   std::vector<const SetAnalysis*> cols;
   for (const auto& s : a.sets) {
     auto same = std::find_if(cols.begin(), cols.end(), [&](const SetAnalysis* c) {
-      return c->velocity == s.velocity && c->side == s.side && c->mode == s.mode;
+      return same_condition(*c, s) && c->side == s.side && c->mode == s.mode;
     });
     if (same != cols.end()) {
       *same = &s;
@@ -41,6 +50,10 @@ std::vector<const SetAnalysis*> columns(const analysis::SessionAnalysis& a) {
     }
   }
   std::stable_sort(cols.begin(), cols.end(), [](const SetAnalysis* x, const SetAnalysis* y) {
+    // Moving sets by speed, then isometric ones by angle.
+    const bool x_iso = std::isfinite(x->hold_angle);
+    if (x_iso != std::isfinite(y->hold_angle)) return !x_iso;
+    if (x_iso && x->hold_angle != y->hold_angle) return x->hold_angle < y->hold_angle;
     if (x->velocity != y->velocity) return x->velocity < y->velocity;
     return x->side == Side::kRight && y->side == Side::kLeft;
   });
@@ -91,25 +104,28 @@ nlohmann::ordered_json phase_json(const analysis::PhaseResult& r,
     at_angles.push_back(
         {{"angle_deg", settings.torque_angles[i]}, {"torque_nm", r.torque_at_angles[i]}});
   }
-  return {{"repetition", r.repetition + 1},
-          {"start_time_s", r.start_time},
-          {"end_time_s", r.end_time},
-          {"peak_torque_nm", r.peak_torque},
-          {"angle_at_peak_deg", r.angle_at_peak},
-          {"time_to_peak_s", r.time_to_peak},
-          {"work_j", r.work},
-          {"range_of_motion_deg", r.range_of_motion},
-          {"mean_power_w", r.mean_power},
-          {"muscle_group", analysis::muscle_group_name(joint, r.muscle)},
-          {"contraction", drivers::to_string(r.contraction)},
-          {"torque_at_angles", at_angles},
-          {"isokinetic", isokinetic_json(r.isokinetic)},
-          {"gravity_moment_nm", r.gravity_moment},
-          {"torque_curve",
-           {{"start_angle_deg", r.curve_start_angle},
-            {"step_deg", settings.angle_curve_step},
-            {"torque_nm", r.torque_curve}}},
-          {"flags", flag_names(r.flags)}};
+  nlohmann::ordered_json out = {{"repetition", r.repetition + 1},
+                                {"start_time_s", r.start_time},
+                                {"end_time_s", r.end_time},
+                                {"peak_torque_nm", r.peak_torque},
+                                {"angle_at_peak_deg", r.angle_at_peak},
+                                {"time_to_peak_s", r.time_to_peak},
+                                {"work_j", r.work},
+                                {"range_of_motion_deg", r.range_of_motion},
+                                {"mean_power_w", r.mean_power},
+                                {"muscle_group", analysis::muscle_group_name(joint, r.muscle)},
+                                {"contraction", drivers::to_string(r.contraction)},
+                                {"torque_at_angles", at_angles},
+                                {"isokinetic", isokinetic_json(r.isokinetic)},
+                                {"gravity_moment_nm", r.gravity_moment},
+                                {"torque_curve",
+                                 {{"start_angle_deg", r.curve_start_angle},
+                                  {"step_deg", settings.angle_curve_step},
+                                  {"torque_nm", r.torque_curve}}},
+                                {"flags", flag_names(r.flags)}};
+  if (r.contraction == drivers::Contraction::kIsometric)
+    out["plateau_torque_nm"] = r.plateau_torque;
+  return out;
 }
 
 nlohmann::ordered_json movement_json(const MovementSummary& m,
@@ -162,10 +178,14 @@ void print_result_table(const acquisition::Session& session,
   std::string header = fmt::format("{:<{}}", "", kLabelWidth);
   std::string subheader = fmt::format("{:<{}}", "", kLabelWidth);
   for (const auto* c : cols) {
-    header += fmt::format("{:>{}}", speed_label(c->velocity), kCellWidth);
+    header += fmt::format("{:>{}}", condition_label(c->velocity, c->hold_angle), kCellWidth);
     subheader += fmt::format("{:>{}}", drivers::to_string(c->side), kCellWidth);
   }
-  fmt::print(out, "{}\n{}\n", header, subheader);
+  // Midline joints (trunk) have no side to show.
+  const bool sided = std::any_of(cols.begin(), cols.end(),
+                                 [](const SetAnalysis* c) { return c->side != Side::kNone; });
+  fmt::print(out, "{}\n", header);
+  if (sided) fmt::print(out, "{}\n", subheader);
   // A third header line when sets of different contraction modes share a speed and side.
   const bool mixed_modes = std::any_of(cols.begin(), cols.end(), [&](const SetAnalysis* c) {
     return c->mode != cols.front()->mode;
@@ -192,13 +212,14 @@ void print_result_table(const acquisition::Session& session,
     fmt::print(out, "{}\n", line);
   };
   // Rows are named after the muscle group when every column agrees it worked concentrically
-  // (e.g. "Quadriceps"); otherwise after the movement, and the JSON says who worked how.
+  // or isometrically (e.g. "Quadriceps"); otherwise after the movement, and the JSON says who
+  // worked how.
   const auto label = [&](bool extension, const char* unit) {
     std::string name;
     for (const auto* c : cols) {
       const auto& m = extension ? c->extension : c->flexion;
       if (m.best_repetition < 0) continue;
-      const std::string group = m.contraction == drivers::Contraction::kConcentric
+      const std::string group = m.contraction != drivers::Contraction::kEccentric
                                     ? m.muscle_group
                                     : std::string(drivers::to_string(m.movement));
       if (name.empty()) name = group;
@@ -211,7 +232,7 @@ void print_result_table(const acquisition::Session& session,
   const auto has_ext = [](const SetAnalysis& s) { return s.extension.best_repetition >= 0; };
   const auto has_flex = [](const SetAnalysis& s) { return s.flexion.best_repetition >= 0; };
   const auto has_both = [&](const SetAnalysis& s) {
-    return has_ext(s) && has_flex(s) && s.hq_ratio > 0.0;
+    return has_ext(s) && has_flex(s) && std::isfinite(s.hq_ratio);
   };
   row(
       label(true, "N·m"), [](const SetAnalysis& s) { return s.extension.peak_torque; }, "{:.1f}",
@@ -225,8 +246,18 @@ void print_result_table(const acquisition::Session& session,
   row(
       label(false, "angle °"), [](const SetAnalysis& s) { return s.flexion.angle_at_peak; },
       "{:.0f}", has_flex);
+  const bool knee = std::any_of(cols.begin(), cols.end(), [](const SetAnalysis* c) {
+    return c->joint == drivers::Joint::kKnee;
+  });
+  const auto isometric = [](const SetAnalysis* c) { return std::isfinite(c->hold_angle); };
+  const bool all_isometric = std::all_of(cols.begin(), cols.end(), isometric);
+  const bool any_isometric = std::any_of(cols.begin(), cols.end(), isometric);
+  const char* ratio_kind = all_isometric   ? "(isometric)"
+                           : any_isometric ? "(conv./isom.)"
+                                           : "(conv.)";
   row(
-      "H:Q (conv.)", [](const SetAnalysis& s) { return s.hq_ratio; }, "{:.2f}", has_both);
+      fmt::format("{} {}", knee ? "H:Q" : "Flexor/extensor", ratio_kind),
+      [](const SetAnalysis& s) { return s.hq_ratio; }, "{:.2f}", has_both);
   row(
       label(true, "work J"), [](const SetAnalysis& s) { return s.extension.total_work; }, "{:.0f}",
       has_ext);
@@ -260,8 +291,8 @@ void print_result_table(const acquisition::Session& session,
     fmt::print(out, "\nRatios (best repetitions; angle-specific curves in --json)\n");
     for (const auto& r : analysis.ratios) {
       fmt::print(out, "  {:<16} {:<5} {:>8}  {:.2f}  ({} / {})\n", r.kind,
-                 drivers::to_string(r.side), speed_label(r.velocity), r.value, r.numerator,
-                 r.denominator);
+                 drivers::to_string(r.side), condition_label(r.velocity, r.hold_angle), r.value,
+                 r.numerator, r.denominator);
     }
   }
 
@@ -273,8 +304,8 @@ void print_result_table(const acquisition::Session& session,
               ? b.muscle_group
               : b.muscle_group + " " + std::string(drivers::to_string(b.contraction));
       fmt::print(out, "  {:<11} {:>8}  {:>5.1f} % {:<5}  (right {:.1f}, left {:.1f} N·m)\n", group,
-                 speed_label(b.velocity), b.deficit_percent, drivers::to_string(b.weaker_side),
-                 b.right_peak_torque, b.left_peak_torque);
+                 condition_label(b.velocity, b.hold_angle), b.deficit_percent,
+                 drivers::to_string(b.weaker_side), b.right_peak_torque, b.left_peak_torque);
     }
   }
   if (!analysis.flags.empty()) {
@@ -308,7 +339,7 @@ void print_result_table(const acquisition::Session& session,
   for (const auto& s : analysis.sets) {
     for (const auto& w : s.warnings) {
       fmt::print(out, "warning: set {} ({} {}): {}\n", s.set_index, drivers::to_string(s.side),
-                 speed_label(s.velocity), w);
+                 condition_label(s.velocity, s.hold_angle), w);
     }
   }
 }
@@ -336,8 +367,20 @@ nlohmann::ordered_json results_to_json(const acquisition::Session& session,
         {"cutoff_hz", st.filter_cutoff_hz},
         {"margin_periods", st.filter_margin_periods}}},
       {"segmentation",
-       {{"velocity_threshold_deg_s", st.segmentation.velocity_threshold},
+       {{"source", st.segmentation.source == analysis::SegmentationSource::kDevice     ? "device"
+                   : st.segmentation.source == analysis::SegmentationSource::kVelocity ? "velocity"
+                                                                                       : "auto"},
+        {"velocity_threshold_deg_s", st.segmentation.velocity_threshold},
         {"minimum_range_deg", st.segmentation.minimum_range}}},
+      {"isometric",
+       {{"baseline_time_s", st.isometric.baseline_time},
+        {"onset_torque_nm", st.isometric.onset_torque},
+        {"release_torque_nm", st.isometric.release_torque},
+        {"minimum_duration_s", st.isometric.minimum_duration},
+        {"plateau_time_s", st.isometric.plateau_time}}},
+      {"torque_range_nm", std::isfinite(st.torque_range_min)
+                              ? nlohmann::ordered_json{st.torque_range_min, st.torque_range_max}
+                              : nlohmann::ordered_json()},
       {"isokinetic",
        {{"tolerance_fraction", st.isokinetic.tolerance_fraction},
         {"tolerance_min_deg_s", st.isokinetic.tolerance_min}}},
@@ -374,34 +417,41 @@ nlohmann::ordered_json results_to_json(const acquisition::Session& session,
                                   {"extension", movement_json(s.extension, st, s.joint)},
                                   {"flexion", movement_json(s.flexion, st, s.joint)},
                                   {"warnings", s.warnings}};
-    if (s.hq_ratio > 0.0) set["hq_conventional"] = s.hq_ratio;
+    if (std::isfinite(s.hold_angle)) set["hold_angle_deg"] = s.hold_angle;
+    if (std::isfinite(s.hq_ratio)) {
+      set[std::isfinite(s.hold_angle) ? "hq_isometric" : "hq_conventional"] = s.hq_ratio;
+    }
     set["hq_by_repetition"] = s.hq_by_repetition;
     set["hq_drift_per_repetition"] = s.hq_drift_slope;
     j["sets"].push_back(set);
   }
   j["bilateral"] = nlohmann::ordered_json::array();
   for (const auto& b : analysis.bilateral) {
-    j["bilateral"].push_back({{"velocity_deg_s", b.velocity},
-                              {"muscle_group", b.muscle_group},
-                              {"contraction", drivers::to_string(b.contraction)},
-                              {"left_peak_torque_nm", b.left_peak_torque},
-                              {"right_peak_torque_nm", b.right_peak_torque},
-                              {"deficit_percent", b.deficit_percent},
-                              {"limb_symmetry_index_percent", b.limb_symmetry_index},
-                              {"weaker_side", drivers::to_string(b.weaker_side)}});
+    auto& entry = j["bilateral"].emplace_back(
+        nlohmann::ordered_json{{"velocity_deg_s", b.velocity},
+                               {"muscle_group", b.muscle_group},
+                               {"contraction", drivers::to_string(b.contraction)},
+                               {"left_peak_torque_nm", b.left_peak_torque},
+                               {"right_peak_torque_nm", b.right_peak_torque},
+                               {"deficit_percent", b.deficit_percent},
+                               {"limb_symmetry_index_percent", b.limb_symmetry_index},
+                               {"weaker_side", drivers::to_string(b.weaker_side)}});
+    if (std::isfinite(b.hold_angle)) entry["hold_angle_deg"] = b.hold_angle;
   }
   j["ratios"] = nlohmann::ordered_json::array();
   for (const auto& r : analysis.ratios) {
-    j["ratios"].push_back({{"kind", r.kind},
-                           {"side", drivers::to_string(r.side)},
-                           {"velocity_deg_s", r.velocity},
-                           {"numerator", r.numerator},
-                           {"denominator", r.denominator},
-                           {"value", r.value},
-                           {"angle_specific",
-                            {{"start_angle_deg", r.curve_start_angle},
-                             {"step_deg", r.curve_step},
-                             {"ratio", r.curve}}}});
+    auto& entry =
+        j["ratios"].emplace_back(nlohmann::ordered_json{{"kind", r.kind},
+                                                        {"side", drivers::to_string(r.side)},
+                                                        {"velocity_deg_s", r.velocity},
+                                                        {"numerator", r.numerator},
+                                                        {"denominator", r.denominator},
+                                                        {"value", r.value},
+                                                        {"angle_specific",
+                                                         {{"start_angle_deg", r.curve_start_angle},
+                                                          {"step_deg", r.curve_step},
+                                                          {"ratio", r.curve}}}});
+    if (std::isfinite(r.hold_angle)) entry["hold_angle_deg"] = r.hold_angle;
   }
   j["flags"] = nlohmann::ordered_json::array();
   for (const auto& f : analysis.flags) {

@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
+#include <algorithm>
 
 #include <csignal>
 #include <ostream>
@@ -40,10 +41,23 @@ int run_protocol(const RunOptions& options, std::ostream& out) {
   const auto path = acquisition::find_protocol(options.protocol, directories);
   const auto protocol = acquisition::load_protocol(path);
   check_subject_data(protocol, options);
+  if ((!options.subject_name.empty() || !options.birth_date.empty()) &&
+      !options.allow_personal_data) {
+    throw std::runtime_error(
+        "--subject-name/--birth-date store personal data in the file: the lab must opt in with "
+        "--allow-personal-data (docs/security.md); the pseudonymous --subject is enough otherwise");
+  }
+  if (!options.birth_date.empty() &&
+      (options.birth_date.size() != 10 || options.birth_date[4] != '-' ||
+       options.birth_date[7] != '-' ||
+       !std::all_of(options.birth_date.begin(), options.birth_date.end(),
+                    [](char c) { return c == '-' || (c >= '0' && c <= '9'); }))) {
+    throw std::runtime_error("--birth-date " + options.birth_date + ": must be YYYY-MM-DD");
+  }
   std::vector<drivers::Side> sides;
   if (!options.side.empty()) {
     const auto side = drivers::parse_side(options.side);
-    if (!side)
+    if (!side || *side == drivers::Side::kNone)
       throw std::runtime_error(fmt::format("--side {}: must be left or right", options.side));
     if (protocol.joint == drivers::Joint::kTrunk) {
       throw std::runtime_error(
@@ -55,7 +69,9 @@ int run_protocol(const RunOptions& options, std::ostream& out) {
   drivers::DeviceOptions device_options;
   device_options.seed = options.seed;
   device_options.realtime = !options.fast;
+  device_options.port = options.port;
   device_options.profile = options.profile;
+  device_options.profile_dirs = {shipped_profiles_dir()};
   device_options.serial = options.serial;
   const auto device = drivers::make_device(options.device, device_options);
   device->open();
@@ -71,6 +87,8 @@ int run_protocol(const RunOptions& options, std::ostream& out) {
   session.info.protocol_json = protocol.json_text;
   session.info.subject.id = options.subject.empty() ? "anonymous" : options.subject;
   session.info.subject.body_mass_kg = options.body_mass_kg;
+  session.info.subject.name = options.subject_name;
+  session.info.subject.birth_date = options.birth_date;
   session.info.device = device->describe();
 
   double total = 0.0;

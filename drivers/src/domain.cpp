@@ -5,7 +5,15 @@
 namespace isokin::drivers {
 
 std::string_view to_string(Side side) {
-  return side == Side::kLeft ? "left" : "right";
+  switch (side) {
+    case Side::kLeft:
+      return "left";
+    case Side::kRight:
+      return "right";
+    case Side::kNone:
+      return "none";
+  }
+  return "unknown";
 }
 
 std::string_view to_string(Joint joint) {
@@ -45,6 +53,7 @@ std::string_view to_string(Contraction contraction) {
 std::optional<Side> parse_side(std::string_view text) {
   if (text == "left") return Side::kLeft;
   if (text == "right") return Side::kRight;
+  if (text == "none") return Side::kNone;
   return std::nullopt;
 }
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "isokin/drivers/labjack_u6.h"
+#include "isokin/drivers/serial_device.h"
 #include "isokin/drivers/simulated_dynamometer.h"
 
 namespace isokin::drivers {
@@ -24,16 +25,27 @@ constexpr DriverEntry kDrivers[] = {
        if (o.sample_rate_hz > 0.0) s.sample_rate_hz = o.sample_rate_hz;
        return std::make_unique<SimulatedDynamometer>(s);
      }},
-    {"labjack-u6", "LabJack U6 over USB, wired to a dynamometer's analog outputs (--profile)",
+    {"serial", "board sending frames over a serial line (needs --profile; docs/serial-protocol.md)",
+     [](const DeviceOptions& o) -> std::unique_ptr<Device> {
+       if (o.profile.empty()) {
+         throw DeviceError("serial: give a device profile (--profile NAME or FILE.json)");
+       }
+       auto profile = load_serial_profile(find_serial_profile(o.profile, o.profile_dirs));
+       if (o.sample_rate_hz > 0.0) profile.sample_rate_hz = o.sample_rate_hz;
+       return std::make_unique<SerialDevice>(std::move(profile), o.port);
+     }},
+    {"labjack-u6",
+     "LabJack U6 over USB, wired to a dynamometer's analog outputs (needs --profile; "
+     "docs/hardware.md)",
      [](const DeviceOptions& o) -> std::unique_ptr<Device> {
        if (o.profile.empty()) {
          throw DeviceError(
-             "labjack-u6 needs a calibration profile (--profile FILE); see docs/hardware.md and "
-             "profiles/labjack-u6-biodex-example.json");
+             "labjack-u6 needs a calibration profile (--profile NAME or FILE.json); see "
+             "docs/hardware.md and profiles/labjack-u6-biodex-example.json");
        }
        LabJackU6Options u;
        u.serial = o.serial;
-       u.profile = load_calibration_profile(o.profile);
+       u.profile = load_calibration_profile(find_labjack_profile(o.profile, o.profile_dirs));
        if (o.sample_rate_hz > 0.0) u.profile.scan_rate_hz = o.sample_rate_hz;
        return std::make_unique<LabJackU6>(u);
      }},

@@ -73,7 +73,7 @@ TEST_F(SessionFileV2, EventsConsumersAndSetInformationRoundTrip) {
   const fs::path path = dir_ / "v2.h5";
   write_session(path, written);
   const Session read = read_session(path);
-  EXPECT_EQ(read.format_version, 2);
+  EXPECT_EQ(read.format_version, kFormatVersion);
   ASSERT_EQ(read.sets.size(), 2u);
   for (std::size_t i = 0; i < 2; ++i) {
     const SetInfo& e = written.sets[i].info;

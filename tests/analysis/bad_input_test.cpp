@@ -2,6 +2,7 @@
 // repetitions, no isokinetic phase, flat or clipped torque, a rate below 100 Hz.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 
@@ -109,7 +110,7 @@ TEST(BadInput, TooFewRepetitionsGiveNoFatigueIndices) {
   EXPECT_TRUE(std::isnan(a.extension.fatigue.work_fatigue));
   EXPECT_TRUE(std::isnan(a.extension.coefficient_of_variation));
   EXPECT_TRUE(has_warning(a, "no complete extension/flexion repetitions found"));
-  EXPECT_EQ(a.hq_ratio, 0.0);
+  EXPECT_TRUE(std::isnan(a.hq_ratio));
 }
 
 TEST(BadInput, AllNaNAndEmptySetsGiveWarnings) {
@@ -165,6 +166,45 @@ TEST(BadInput, MovementCutOffByTheEndOfTheRecordingIsNotReported) {
   ASSERT_EQ(whole.flexion.repetitions.size(), 3U);
   EXPECT_EQ(whole.flexion.repetitions[2].flags & kPhaseTruncated, 0U);
   EXPECT_FALSE(has_warning(whole, "cut off"));
+}
+
+// A torque beyond the sensor's range reads as the range limit: the peak is only a lower bound.
+TEST(BadInput, TorqueAtTheDeclaredSensorLimitIsFlaggedClipped) {
+  SyntheticSet s(1000.0);
+  const auto clipped_quadriceps = [](double a) {
+    return std::min(300.0, 350.0 * std::sin(std::numbers::pi * a / 90.0));
+  };
+  s.rest(0.5, 90.0, [](double) { return 0.0; });
+  for (int rep = 0; rep < 2; ++rep) {
+    s.move(90.0, 0.0, 60.0, 600.0, clipped_quadriceps);
+    s.move(0.0, 90.0, 60.0, 600.0,
+           [](double a) { return -100.0 * std::sin(std::numbers::pi * a / 90.0); });
+  }
+  s.rest(0.5, 90.0, [](double) { return 0.0; });
+  isokin::acquisition::Session session;
+  session.info.device.sample_rate_hz = 1000.0;
+  session.sets.push_back(s.set(60, 60));
+  AnalysisSettings settings;
+  settings.gravity.mode = GravityMode::kOff;
+
+  // Without a declared range nothing says the flat top is a clip.
+  const auto unknown = analyze_session(session, settings);
+  EXPECT_EQ(unknown.sets[0].extension.repetitions[0].flags & kPhaseTorqueClipped, 0u);
+
+  session.info.device.channels = {{"torque", "N\u00b7m", -300.0, 300.0}};
+  const auto known = analyze_session(session, settings);
+  EXPECT_EQ(known.settings.torque_range_max, 300.0);
+  for (const auto& r : known.sets[0].extension.repetitions) {
+    EXPECT_NE(r.flags & kPhaseTorqueClipped, 0u);
+  }
+  for (const auto& r : known.sets[0].flexion.repetitions) {
+    EXPECT_EQ(r.flags & kPhaseTorqueClipped, 0u);  // 100 N·m never reaches −300
+  }
+  bool warned = false;
+  for (const auto& w : known.sets[0].warnings) {
+    warned = warned || w.find("peak torque is a lower bound") != std::string::npos;
+  }
+  EXPECT_TRUE(warned);
 }
 
 }  // namespace

@@ -141,7 +141,7 @@ TEST(SessionAnalysis, SetWithoutMovementGivesAWarningNotANumber) {
   for (int i = 0; i < 1000; ++i) still.signals.append({i / 1000.0, 5.0, 45.0, 0.0, 0});
   const auto a = analyze_set(still, {});
   EXPECT_EQ(a.extension.best_repetition, -1);
-  EXPECT_EQ(a.hq_ratio, 0.0);
+  EXPECT_TRUE(std::isnan(a.hq_ratio));
   ASSERT_FALSE(a.warnings.empty());
   RecordedSet empty;
   EXPECT_FALSE(analyze_set(empty, {}).warnings.empty());

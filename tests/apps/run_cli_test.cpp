@@ -232,9 +232,22 @@ TEST_F(RunCli, EveryShippedProtocolRunsOnTheSimulator) {
       ASSERT_EQ(set.stats.consumers.size(), 3u);  // recorder, analyser, progress
       for (const auto& c : set.stats.consumers) EXPECT_EQ(c.dropped, 0u) << c.name;
     }
-    // Live per-repetition results of the moving protocols.
-    if (name.find("isometric") == std::string::npos) {
-      EXPECT_NE(out.find("rep  1 extension"), std::string::npos) << name << "\n" << out;
+    // Live per-repetition results, efforts included, and the analysis of every set.
+    EXPECT_NE(out.find("rep  1 extension"), std::string::npos) << name << "\n" << out;
+    if (name.find("trunk") != std::string::npos) {
+      for (const auto& set : session.sets) EXPECT_EQ(set.info.setpoint.side, drivers::Side::kNone);
+    }
+    std::string analysis;
+    ASSERT_EQ(run({"analyze", file.string(), "--json"}, &analysis), 0) << name;
+    const auto doc = nlohmann::json::parse(analysis);
+    for (const auto& set : doc["sets"]) {
+      if (set["kind"] != "test") continue;
+      EXPECT_GT(set["extension"]["repetitions"].size(), 0u) << name << " set " << set["set_index"];
+      EXPECT_GT(set["flexion"]["repetitions"].size(), 0u) << name << " set " << set["set_index"];
+      if (name.find("isometric") != std::string::npos) {
+        EXPECT_TRUE(set.contains("hq_isometric")) << name;
+        EXPECT_EQ(set["extension"]["repetitions"][0]["contraction"], "isometric");
+      }
     }
   }
 }
@@ -383,7 +396,9 @@ TEST_F(RunCli, KilledMidSetLosesAtMostTheLastSecond) {
               dir_ / "stderr.txt");
   ASSERT_TRUE(child.wait_for("set 1/1")) << child.output();
   const auto set_started = Clock::now();  // the device starts just after this line
-  std::this_thread::sleep_for(std::chrono::milliseconds(3200));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  child.type("m knee pain");  // an event of the set being killed: flushed with its samples
+  std::this_thread::sleep_for(std::chrono::milliseconds(2200));
   const double killed_after = std::chrono::duration<double>(Clock::now() - set_started).count();
   child.signal(SIGKILL);
   EXPECT_EQ(child.wait(), 128 + SIGKILL);
@@ -397,6 +412,11 @@ TEST_F(RunCli, KilledMidSetLosesAtMostTheLastSecond) {
   EXPECT_GE(static_cast<double>(got.size()), (killed_after - 1.0) * kRate) << killed_after;
   EXPECT_LE(static_cast<double>(got.size()), killed_after * kRate + 1);
   expect_prefix_of(got, simulated(11, 10, 60));
+  const auto mark = std::find_if(session.events.begin(), session.events.end(),
+                                 [](const auto& e) { return e.kind == "mark"; });
+  ASSERT_NE(mark, session.events.end()) << "the operator's mark 2 s before the kill was lost";
+  EXPECT_EQ(mark->detail, "knee pain");
+  EXPECT_EQ(mark->set_index, 0);
 
   // h5py, SWMR: the same rows, by the documented rule min(lengths, flushed_rows).
   const std::string command =

@@ -188,6 +188,22 @@ CalibrationProfile load_calibration_profile(const std::filesystem::path& file) {
   return parse_calibration_profile(text.str(), file.string());
 }
 
+std::filesystem::path find_labjack_profile(std::string_view name_or_path,
+                                           const std::vector<std::filesystem::path>& directories) {
+  namespace fs = std::filesystem;
+  const fs::path given(name_or_path);
+  std::error_code error;
+  if (given.has_parent_path() || given.extension() == ".json") return given;
+  std::string looked;
+  for (const auto& dir : directories) {
+    fs::path candidate = dir / (std::string(name_or_path) + ".json");
+    if (fs::is_regular_file(candidate, error)) return candidate;
+    looked += fmt::format("{}{}", looked.empty() ? "" : ", ", dir.string());
+  }
+  throw DeviceError(fmt::format("labjack-u6: calibration profile '{}' not found (looked in: {})",
+                                name_or_path, looked.empty() ? "nowhere" : looked));
+}
+
 std::string_view labjack_udev_rule() {
   return kUdevRule;
 }

@@ -13,7 +13,6 @@
 
 #include <atomic>
 #include <functional>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -84,7 +83,6 @@ class ProtocolRunner {
   void event(std::string kind, std::string detail, int set_index = -1);
   // Waits seconds × time_scale, honouring pause and abort. Returns false when aborted.
   bool wait(RunnerState state, double seconds);
-  void take_marks();
   bool consume_redo() noexcept { return redo_.exchange(false); }
 
   std::vector<PlannedSet> plan_;
@@ -99,8 +97,7 @@ class ProtocolRunner {
   std::atomic<bool> abort_{false};
   std::atomic<bool> stop_set_{false};                // tells acquire_set to end the running set
   std::atomic<const char*> stop_reason_{"aborted"};  // and the end_reason it writes
-  std::mutex marks_mutex_;
-  std::vector<std::pair<double, std::string>> marks_;  // session time when marked, note
+  std::atomic<int> last_set_index_{-1};  // of the set running or last run: marks belong to it
   std::size_t index_ = 0;
   int attempt_ = 1;
   int next_set_index_ = 0;

@@ -1,6 +1,7 @@
 #pragma once
-// In-memory form of a session file (format version 2, docs/file-format.md). Plain data: no HDF5.
+// In-memory form of a session file (format version 3, docs/file-format.md). Plain data: no HDF5.
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -9,11 +10,15 @@
 
 namespace isokin::acquisition {
 
-inline constexpr int kFormatVersion = 2;
+inline constexpr int kFormatVersion = 3;
 
 struct SubjectInfo {
   std::string id = "anonymous";  // pseudonymous: never a name
   double body_mass_kg = 0.0;     // 0 = unknown
+  // Personal data (version 3): empty unless the lab chose to store it (docs/security.md);
+  // written only when not empty, removed by `isokin anonymize`.
+  std::string name;
+  std::string birth_date;  // ISO 8601 date, e.g. 1990-04-01
 };
 
 struct SessionInfo {
@@ -37,6 +42,9 @@ struct SetInfo {
   std::string label;                // the protocol's name for the set, e.g. "60 °/s"
   int protocol_set = -1;            // index of the set in the protocol; -1 = none
   int attempt = 1;                  // 2, 3, … when the operator redid the set
+  // The set carries the device's own repetition/phase columns (version 3): the writer then
+  // takes one DeviceSegment per sample. Read back from the presence of those datasets.
+  bool device_segmented = false;
 };
 
 // One live consumer's delivery count for a set (format version 2).
@@ -52,6 +60,24 @@ struct Event {
   int set_index = -1;  // the set it belongs to; -1 = none
   std::string kind;    // "set-start", "set-end", "rest", "pause", "resume", "abort", "mark", …
   std::string detail;  // free text; may be empty
+};
+
+// Longest event texts a file stores (format version 3: fixed-length strings, so events can be
+// appended while a set is recorded in SWMR mode). Longer details are cut at a UTF-8 boundary and
+// end in "…"; a longer kind is refused.
+inline constexpr std::size_t kEventKindBytes = 32;
+inline constexpr std::size_t kEventDetailBytes = 1024;
+
+// The device's own segmentation of a recording, when it has one (format version 3; importers of
+// vendor exports with repetition and phase columns). Values are part of the file format.
+enum class DevicePhase : std::int8_t {
+  kNone = 0,       // between movements, holding, or not given for this sample
+  kExtension = 1,  // moving toward 0° (e.g. Biodex "Away" in a knee extension/flexion pattern)
+  kFlexion = 2,    // moving toward flexion
+};
+struct DeviceSegment {
+  std::int32_t repetition = 0;  // the device's repetition number; 0 = none
+  DevicePhase phase = DevicePhase::kNone;
 };
 
 // Written when the set ends.
@@ -70,6 +96,8 @@ struct SetSignals {
   std::vector<double> angle;     // °
   std::vector<double> velocity;  // °/s
   std::vector<std::uint32_t> status;
+  // Empty, or one per sample when the device segmented the recording itself (version 3).
+  std::vector<DeviceSegment> device_segments;
 
   [[nodiscard]] std::size_t size() const { return time.size(); }
   void append(const drivers::Sample& s) {

@@ -1,5 +1,5 @@
 #pragma once
-// Reading and writing session files (HDF5, format version 2, reads 1; contract in
+// Reading and writing session files (HDF5, format version 3, reads 1 and 2; contract in
 // docs/file-format.md). HDF5 is an implementation detail: nothing here includes it.
 //
 // The writer keeps the file closed and consistent between sets and writes each set in SWMR
@@ -11,6 +11,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "isokin/acquisition/session.h"
 
@@ -53,11 +54,13 @@ class SessionWriter {
   // Buffers and writes; flushes to disk when flush_interval has passed. Throws on write failure,
   // after which the samples already flushed stay readable.
   void append(std::span<const drivers::Sample> samples);
+  // For a set begun with SetInfo::device_segmented: one segment per sample.
+  void append(std::span<const drivers::Sample> samples, std::span<const DeviceSegment> segments);
   void end_set(const SetStats& stats);
-  // Queues an event; events are written at the next step outside SWMR mode (begin_set, end_set,
-  // finish), so a killed writer loses those of the set it was recording.
+  // Queues an event; during a set it is written with the next flush (so a killed writer loses
+  // at most the last flush_interval of events too), between sets at the next step.
   void add_event(Event event);
-  // Writes the queued events now (between sets only; during a set they wait for end_set).
+  // Writes the queued events now (between sets; during a set the next flush writes them).
   void write_events();
   // Seconds since the writer was created (host monotonic clock): the time base of events.
   [[nodiscard]] double session_time() const;
@@ -74,6 +77,18 @@ class SessionWriter {
 // Reads a whole session (complete or interrupted). Throws SessionFileError naming the file and
 // the problem.
 Session read_session(const std::filesystem::path& path);
+
+// What could be read of a damaged or interrupted file, and what could not.
+struct SalvagedSession {
+  Session session;
+  std::vector<std::string>
+      lost;  // one line per part that could not be read, e.g. "/sets/set_002: …"
+};
+// Reads every part of a session that is readable (metadata, each set, the events) and lists
+// the parts that are not, instead of failing at the first. Throws SessionFileError only when
+// nothing is readable (not found, not HDF5, not isokin, newer version, no format_version).
+// The file is never modified.
+SalvagedSession salvage_session(const std::filesystem::path& path);
 
 // Writes a whole session in one go (used by importers and tests).
 void write_session(const std::filesystem::path& path, const Session& session);

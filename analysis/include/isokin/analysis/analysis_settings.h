@@ -2,13 +2,33 @@
 // Every setting of the analysis, with its default and the reason for it (docs/analysis.md).
 // Results carry the settings they were computed with.
 
+#include <limits>
 #include <vector>
 
 namespace isokin::analysis {
 
+// Where the movement phases of a set come from (docs/analysis.md §3).
+enum class SegmentationSource {
+  kAuto,      // the device's own repetition/phase columns when the set has them, else velocity
+  kVelocity,  // velocity zero crossings with hysteresis, always
+  kDevice,    // the device's columns; a set without them gives no phases and a warning
+};
+
 struct SegmentationSettings {
+  SegmentationSource source = SegmentationSource::kAuto;
   double velocity_threshold = 10.0;  // °/s a movement must exceed to count (hysteresis)
   double minimum_range = 10.0;       // ° a movement must cover to count
+};
+
+// Isometric sets (no movement): an effort is a run of torque away from the resting baseline
+// (the mean of the set's first baseline_time seconds, when the subject is relaxed).
+struct IsometricSettings {
+  double baseline_time = 0.25;    // s
+  double onset_torque = 10.0;     // N·m from baseline: an effort starts (about 3-5 % of an adult
+                                  // knee MVC; common onset criteria are 2.5-10 %, Maffiuletti 2016)
+  double release_torque = 5.0;    // N·m from baseline: it ends (hysteresis against noise)
+  double minimum_duration = 0.3;  // s: shorter excursions are twitches or artefacts
+  double plateau_time = 1.0;      // s around the peak over which the mean torque is reported
 };
 
 enum class GravityMode {
@@ -56,8 +76,15 @@ struct AnalysisSettings {
   // that window (live == offline). Margin = filter_margin_periods / cutoff seconds.
   double filter_margin_periods = 3.0;
   SegmentationSettings segmentation;
+  IsometricSettings isometric;
   GravitySettings gravity;
   IsokineticSettings isokinetic;
+  // The torque sensor's measuring range (N·m): a sample at or beyond a limit is clipped, so a
+  // peak there is only a lower bound. analyze_session takes it from the file's "torque" channel;
+  // NaN = unknown (then only the device's status bit says so). Guessing clipping from flat tops
+  // is not done: a quantised signal (e.g. a 10-bit ADC) stays on its top count for tens of ms.
+  double torque_range_min = std::numeric_limits<double>::quiet_NaN();
+  double torque_range_max = std::numeric_limits<double>::quiet_NaN();
   std::vector<double> torque_angles = {30.0, 60.0};  // ° at which torque is reported
   double angle_curve_step = 1.0;  // ° grid of the torque–angle curve (angle-specific ratios)
   FlagThresholds flags;

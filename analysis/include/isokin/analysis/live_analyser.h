@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -41,6 +42,10 @@ class LiveAnalyser {
 
   // Real-time path: never throws, amortised O(samples). Samples must be in time order.
   void push(std::span<const drivers::Sample> samples) noexcept;
+  // For sets with the device's own segmentation (SetInfo::device_segmented): one segment per
+  // sample; samples without one count as "between phases".
+  void push(std::span<const drivers::Sample> samples,
+            std::span<const acquisition::DeviceSegment> segments) noexcept;
   // End of set: publishes the phases still waiting for their margin. Further push() is ignored.
   void finish() noexcept;
 
@@ -56,6 +61,9 @@ class LiveAnalyser {
 
  private:
   void decide_gravity(std::int64_t rest_end);
+  void decide_isometric_gravity();
+  bool detect(std::int64_t i, const drivers::Sample& sample,
+              const acquisition::DeviceSegment& segment, MovementPhase& phase);
   void publish_ready(bool at_end);
   void publish(const MovementPhase& phase);
 
@@ -66,10 +74,17 @@ class LiveAnalyser {
   double body_mass_kg_;
   ButterworthLowPass filter_;
   std::int64_t margin_samples_ = 0;
+  double range_tolerance_ = 0.0;  // N·m: "at the limit" allows for the float round trip
   bool finished_ = false;
   bool gravity_decided_ = false;
   GravityEstimate gravity_;
+  // Exactly one way of finding phases per set: velocity, the device's columns, or isometric
+  // efforts (docs/analysis.md §3).
+  enum class Phases { kVelocity, kDevice, kIsometric } phases_ = Phases::kVelocity;
   PhaseDetector detector_;
+  DevicePhaseDetector device_detector_;
+  std::optional<IsometricEffortDetector> effort_detector_;
+  double isometric_baseline_ = 0.0;  // N·m subtracted from isometric torque (gravity from rest)
   std::vector<double> time_, torque_, angle_, velocity_;
   std::vector<std::uint32_t> status_;   // device status, plus kTimeGap for irregular steps
   std::vector<MovementPhase> pending_;  // found, waiting for their margin

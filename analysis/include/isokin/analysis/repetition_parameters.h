@@ -7,6 +7,7 @@
 
 #include <Eigen/Core>
 #include <cstdint>
+#include <limits>
 #include <string_view>
 #include <vector>
 
@@ -84,6 +85,9 @@ struct PhaseResult {
   double curve_start_angle = 0.0;
   std::vector<double> torque_curve;
   IsokineticResult isokinetic;
+  // Isometric efforts: mean directed torque over IsometricSettings::plateau_time centred on the
+  // peak (NaN for moving phases).
+  double plateau_torque = std::numeric_limits<double>::quiet_NaN();
   double gravity_moment = 0.0;  // N·m added back (T_g); 0 when the correction is off
   std::uint32_t flags = kPhaseOk;
 };
@@ -114,6 +118,11 @@ PeakFit fit_peak(const Eigen::Ref<const Eigen::ArrayXd>& directed_torque,
 // top 3 % of the curve); falls back to the angle of the peak sample.
 double angle_of_peak(const Eigen::Ref<const Eigen::ArrayXd>& directed_torque,
                      const Eigen::Ref<const Eigen::ArrayXd>& angle, Eigen::Index peak);
+
+// Analyses one isometric effort of already filtered, gravity-corrected torque: peak (largest
+// sample), angle and time to peak from the effort's onset, plateau mean; no work or power.
+PhaseResult analyze_isometric_effort(const PhaseSignals& signals, const MovementPhase& effort,
+                                     const AnalysisSettings& settings = {});
 
 // Analyses one phase of already filtered, gravity-corrected signals.
 PhaseResult analyze_phase(const PhaseSignals& signals, const MovementPhase& phase,

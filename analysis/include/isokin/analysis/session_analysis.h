@@ -3,6 +3,7 @@
 // uses, then the session's ratios (conventional and functional H:Q, flexor/extensor ratios,
 // angle-specific curves), bilateral deficits, limb symmetry and interpretive flags.
 
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -16,7 +17,8 @@ namespace isokin::analysis {
 
 // Left vs right for one muscle group at one speed.
 struct BilateralComparison {
-  double velocity = 0.0;
+  double velocity = 0.0;                                         // °/s; 0 for isometric efforts
+  double hold_angle = std::numeric_limits<double>::quiet_NaN();  // °, isometric efforts
   std::string muscle_group;
   Contraction contraction = Contraction::kConcentric;
   double left_peak_torque = 0.0;
@@ -30,12 +32,14 @@ struct BilateralComparison {
 
 // A ratio of two best peak torques of one side at one speed.
 struct TorqueRatio {
-  std::string kind;  // "conventional_hq", "functional_hq", "flexor_extensor",
-                     // "functional_flexor_extensor"
+  std::string kind;  // "conventional_hq", "functional_hq", "isometric_hq" (knee);
+                     // "flexor_extensor", "functional_flexor_extensor",
+                     // "isometric_flexor_extensor" (other joints)
   drivers::Side side = drivers::Side::kRight;
-  double velocity = 0.0;    // °/s
-  std::string numerator;    // e.g. "hamstrings eccentric"
-  std::string denominator;  // e.g. "quadriceps concentric"
+  double velocity = 0.0;                                         // °/s; 0 for isometric efforts
+  double hold_angle = std::numeric_limits<double>::quiet_NaN();  // °, isometric efforts
+  std::string numerator;                                         // e.g. "hamstrings eccentric"
+  std::string denominator;                                       // e.g. "quadriceps concentric"
   double value = 0.0;
   // Angle-specific form: numerator / denominator torque on the common angle grid, from the
   // best repetitions; NaN where the denominator is below 10 % of its peak.

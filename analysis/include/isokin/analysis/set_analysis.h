@@ -54,13 +54,14 @@ struct SetAnalysis {
   drivers::Side side = drivers::Side::kRight;
   drivers::Joint joint = drivers::Joint::kKnee;
   drivers::ContractionMode mode = drivers::ContractionMode::kConcentricConcentric;  // set-point
-  double velocity = 0.0;          // °/s, set extension velocity
-  double flexion_velocity = 0.0;  // °/s, set flexion velocity
+  double velocity = 0.0;              // °/s, set extension velocity
+  double flexion_velocity = 0.0;      // °/s, set flexion velocity
+  double hold_angle = kNotAvailable;  // °, isometric sets: where the lever was held
   MovementSummary extension;
   MovementSummary flexion;
   // Conventional H:Q (knee) / agonist–antagonist ratio: flexor / extensor peak torque when both
-  // are concentric in this set; NaN otherwise.
-  double hq_ratio = 0.0;  // 0 (with a warning) when not available
+  // are concentric in this set, or both isometric (isometric H:Q at hold_angle); NaN otherwise.
+  double hq_ratio = kNotAvailable;  // NaN (with a warning) when not available
   // H:Q of each repetition pair (flexion i / extension i) and its drift over the set.
   std::vector<double> hq_by_repetition;
   double hq_drift_slope = kNotAvailable;  // ratio units per repetition, least squares

@@ -73,6 +73,14 @@ struct ReadResult {
   std::string message;  // empty unless status is kError or kDisconnected
 };
 
+// Something that happened to the device itself, for the session's event log (e.g. a serial port
+// that vanished and came back).
+struct DeviceEvent {
+  std::string kind;    // "disconnected", "reconnected", ...
+  std::string detail;  // what and where, for a person
+  double time = 0.0;   // s, set time of the last sample queued before it (0 if none)
+};
+
 class Device {
  public:
   virtual ~Device() = default;
@@ -90,6 +98,9 @@ class Device {
   virtual ReadResult read(std::span<Sample> out) = 0;
   virtual void stop() = 0;
   virtual void close() = 0;
+  // Events since the last call, oldest first. Called from the acquisition thread between reads
+  // (it allocates, so not on every read); devices without events keep this default.
+  virtual std::vector<DeviceEvent> take_events() { return {}; }
 };
 
 class DeviceError : public std::runtime_error {

@@ -7,7 +7,8 @@
 
 namespace isokin::drivers {
 
-enum class Side { kLeft, kRight };
+// kNone: a midline joint (the trunk), tested once, not per side.
+enum class Side { kLeft, kRight, kNone };
 // Knee: angle = knee flexion. Trunk: angle = trunk (hip/lumbar) flexion from upright; the
 // extensors are the back muscles. Both: positive torque = extensor moment.
 enum class Joint { kKnee, kTrunk };

@@ -46,6 +46,10 @@ struct CalibrationProfile {
 // Throws DeviceError naming the file (or `source`) and the field that is wrong.
 CalibrationProfile load_calibration_profile(const std::filesystem::path& file);
 CalibrationProfile parse_calibration_profile(std::string_view json, std::string_view source);
+// A path (with a directory or ending in .json) as given, else NAME.json in the first of
+// `directories` that has it. Throws DeviceError saying where it looked.
+std::filesystem::path find_labjack_profile(std::string_view name_or_path,
+                                           const std::vector<std::filesystem::path>& directories);
 
 struct LabJackU6Options {
   std::string serial;  // empty: the first U6 found

@@ -2,6 +2,7 @@
 // Name → driver factory. The list of drivers lives in one table in registry.cpp.
 
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -15,8 +16,10 @@ struct DeviceOptions {
   std::uint64_t seed = 1;       // sim: noise and model seed
   bool realtime = false;        // sim: pace samples to the wall clock
   double sample_rate_hz = 0.0;  // 0 = the device's default
-  std::string serial;           // hardware: this device (empty = the first found)
-  std::string profile;          // labjack-u6: calibration profile JSON (docs/hardware.md)
+  std::string port;             // serial: device path (empty = the profile's)
+  std::string profile;          // serial, labjack-u6: profile NAME or path of a JSON file
+  std::vector<std::filesystem::path> profile_dirs;  // where NAME.json is looked for
+  std::string serial;  // labjack-u6: serial number (empty = the first found)
 };
 
 struct DriverInfo {

@@ -1,0 +1,136 @@
+// `isokin repair` and `isokin anonymize`: new files made from an existing session, which is
+// never modified.
+#include "file_commands.h"
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include <filesystem>
+#include <stdexcept>
+
+#include "isokin/acquisition/session_file.h"
+
+namespace isokin::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The output must be a new file: refusing to overwrite is what keeps the original safe.
+void check_new_output(const fs::path& in, const fs::path& out, std::string_view command) {
+  std::error_code error;
+  if (fs::exists(out, error)) {
+    throw std::runtime_error(
+        fmt::format("{}: {} exists; give a new file name (the original {} "
+                    "is never modified)",
+                    command, out.string(), in.string()));
+  }
+}
+
+// Writes to OUT.partial and renames, so an interrupted command leaves no half-written OUT.
+void write_new_session(const fs::path& out, const acquisition::Session& session) {
+  const fs::path partial = out.string() + ".partial";
+  try {
+    acquisition::write_session(partial, session);
+  } catch (...) {
+    std::error_code ignored;
+    fs::remove(partial, ignored);  // the error itself is reported by the caller
+    throw;
+  }
+  fs::rename(partial, out);
+}
+
+int run_repair(const RepairOptions& o, std::ostream& out) {
+  check_new_output(o.file, o.out, "repair");
+  const acquisition::SalvagedSession salvaged = acquisition::salvage_session(o.file);
+  acquisition::Session session = salvaged.session;
+  std::vector<std::string> notes = salvaged.lost;
+  std::size_t interrupted = 0;
+  for (auto& set : session.sets) {
+    if (set.stats.sample_count == set.signals.size() &&
+        set.stats.end_reason.starts_with("not ended")) {
+      ++interrupted;
+    }
+  }
+  // Events are re-written in time order; the repaired file is complete as a file (it says
+  // what it holds), but keeps the session's own "complete" flag.
+  write_new_session(o.out, session);
+  std::size_t samples = 0;
+  for (const auto& set : session.sets) samples += set.signals.size();
+  fmt::print(out, "{}: recovered {} set(s), {} samples, {} event(s) into {}\n", o.file.string(),
+             session.sets.size(), samples, session.events.size(), o.out.string());
+  if (interrupted > 0) {
+    fmt::print(out,
+               "  {} set(s) were interrupted mid-set; their samples up to the last flush are "
+               "kept and the set is marked not ended\n",
+               interrupted);
+  }
+  if (!session.complete) fmt::print(out, "  the session itself was not finished (incomplete)\n");
+  if (notes.empty()) {
+    fmt::print(out, "  nothing was unreadable\n");
+  } else {
+    fmt::print(out, "  lost (unreadable, not copied):\n");
+    for (const auto& n : notes) fmt::print(out, "    {}\n", n);
+  }
+  return notes.empty() ? 0 : 3;
+}
+
+int run_anonymize(const AnonymizeOptions& o, std::ostream& out) {
+  check_new_output(o.file, o.out, "anonymize");
+  acquisition::Session session = acquisition::read_session(o.file);
+  std::vector<std::string> removed;
+  auto& subject = session.info.subject;
+  if (subject.id != o.subject) removed.emplace_back("subject id (replaced by '" + o.subject + "')");
+  subject.id = o.subject;
+  if (!subject.name.empty()) removed.emplace_back("subject name");
+  if (!subject.birth_date.empty()) removed.emplace_back("birth date");
+  subject.name.clear();
+  subject.birth_date.clear();
+  if (!session.info.device.serial.empty()) removed.emplace_back("device serial number");
+  session.info.device.serial.clear();
+  // The date stays (ages and follow-up intervals need it); the time of day is dropped.
+  if (session.info.created_utc.size() > 10) {
+    session.info.created_utc.resize(10);
+    removed.emplace_back("time of day of the session");
+  }
+  std::size_t notes = 0;
+  for (auto& e : session.events) {
+    // Operator marks are free text typed during the test: they may name anyone.
+    if (e.kind == "mark" && !e.detail.empty()) {
+      e.detail.clear();
+      ++notes;
+    }
+  }
+  if (notes > 0) removed.push_back(fmt::format("{} operator note(s)", notes));
+  write_new_session(o.out, session);
+  fmt::print(out, "{}: anonymized copy written to {}\n", o.file.string(), o.out.string());
+  for (const auto& r : removed) fmt::print(out, "  removed: {}\n", r);
+  return 0;
+}
+
+}  // namespace
+
+FileCommands::FileCommands(CLI::App& app) {
+  repair_cmd_ = app.add_subcommand(
+      "repair",
+      "Recover what can be read of an interrupted or damaged session into a new file, and say "
+      "what was lost (the original is never modified)");
+  repair_cmd_->add_option("FILE", repair_.file, "Session file")->required();
+  repair_cmd_->add_option("--out", repair_.out, "New session file to write")->required();
+
+  anonymize_cmd_ = app.add_subcommand(
+      "anonymize",
+      "Write a copy without personal data: new subject id, no name, birth date, device serial, "
+      "time of day or operator notes (the original is never modified)");
+  anonymize_cmd_->add_option("FILE", anonymize_.file, "Session file")->required();
+  anonymize_cmd_->add_option("--out", anonymize_.out, "New session file to write")->required();
+  anonymize_cmd_->add_option("--subject", anonymize_.subject, "Subject id of the copy")
+      ->capture_default_str();
+}
+
+std::optional<int> FileCommands::run(std::ostream& out) const {
+  if (*repair_cmd_) return run_repair(repair_, out);
+  if (*anonymize_cmd_) return run_anonymize(anonymize_, out);
+  return std::nullopt;
+}
+
+}  // namespace isokin::cli

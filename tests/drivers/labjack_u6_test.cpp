@@ -520,6 +520,20 @@ TEST_F(LabJackU6Test, FaultsDuringARecordingEndUpInTheSessionFile) {
     }
   }
   EXPECT_TRUE(gap_event);
+  // The driver's own account of what happened, in order, in the set's event log.
+  std::vector<std::string> device_events;
+  for (const auto& e : session.events) {
+    if (e.kind.rfind("device-", 0) == 0) device_events.push_back(e.kind + ": " + e.detail);
+  }
+  ASSERT_EQ(device_events.size(), 3u);
+  EXPECT_EQ(device_events[0],
+            "device-corrupt-packet: 1 stream packet(s) with a bad checksum or header dropped");
+  EXPECT_EQ(device_events[1],
+            "device-lost-packets: 1 packet(s) (25 samples) missing from the stream; the next "
+            "sample is flagged as after a gap");
+  EXPECT_NE(device_events[2].find("device-disconnected: labjack-u6 serial 360012345 was unplugged"),
+            std::string::npos)
+      << device_events[1];
   fs::remove_all(dir);
 }
 

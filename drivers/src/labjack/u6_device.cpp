@@ -272,7 +272,7 @@ struct LabJackU6::Impl {
   std::vector<std::vector<std::uint8_t>> buffers;
   std::unique_ptr<u6::StreamDecoder> decoder;  // event thread only
   std::vector<u6::DecodedScan> scans;          // event thread only
-  std::thread events;
+  std::thread event_thread;
   std::atomic<bool> events_running{false};
   std::atomic<bool> stopping{false};
   mutable std::mutex mutex;
@@ -281,6 +281,9 @@ struct LabJackU6::Impl {
   int in_flight = 0;
   bool timeout_pending = false;
   bool drop_pending = false;
+  std::vector<DeviceEvent> events;  // for take_events(); capped
+  std::uint64_t events_dropped = 0;
+  double last_time = 0.0;              // set time of the last sample queued
   ReadStatus fault = ReadStatus::kOk;  // kDisconnected or kError once the stream has failed
   std::string fault_message;
   StreamHealth health;
@@ -300,11 +303,22 @@ struct LabJackU6::Impl {
         name());
   }
 
+  // Called with `mutex` held. Faults go to the session's event log through take_events().
+  void note(std::string kind, std::string detail) {
+    constexpr std::size_t kMaxEvents = 1000;  // a stream gone bad must not fill the memory
+    if (events.size() >= kMaxEvents) {
+      ++events_dropped;
+      return;
+    }
+    events.push_back({std::move(kind), std::move(detail), last_time});
+  }
+
   void fail(ReadStatus status, std::string message) {
     // Called with `mutex` held. The first fault is the one that explains the others.
     if (fault != ReadStatus::kOk) return;
     fault = status;
     fault_message = std::move(message);
+    note(status == ReadStatus::kDisconnected ? "disconnected" : "error", fault_message);
   }
 
   void completed(libusb_transfer* t) {
@@ -317,6 +331,10 @@ struct LabJackU6::Impl {
       case LIBUSB_TRANSFER_TIMED_OUT:
         decode(t);  // whatever arrived before the timeout
         ++health.timeouts;
+        if (!timeout_pending) {
+          note("timeout",
+               fmt::format("{}: no stream data for {} ms", name(), options.transfer_timeout_ms));
+        }
         timeout_pending = true;
         break;
       case LIBUSB_TRANSFER_CANCELLED:
@@ -364,6 +382,7 @@ struct LabJackU6::Impl {
     const std::uint8_t code =
         decoder->feed({t->buffer, static_cast<std::size_t>(t->actual_length)}, scans);
     const auto& c = decoder->counters();
+    const StreamHealth before = health;
     health.packets = c.packets;
     health.corrupt_packets = c.corrupt_packets;
     health.short_packets = c.short_packets;
@@ -378,8 +397,31 @@ struct LabJackU6::Impl {
         continue;
       }
       queue.push_back(to_sample(scan, drop_pending));
+      last_time = queue.back().time;
       drop_pending = false;
       ++health.scans;
+    }
+    if (health.corrupt_packets > before.corrupt_packets) {
+      note("corrupt-packet",
+           fmt::format("{} stream packet(s) with a bad checksum or header dropped",
+                       health.corrupt_packets - before.corrupt_packets));
+    }
+    if (health.short_packets > before.short_packets) {
+      note("short-packet", fmt::format("{} short stream packet(s) dropped",
+                                       health.short_packets - before.short_packets));
+    }
+    if (health.lost_packets > before.lost_packets) {
+      const auto lost = health.lost_packets - before.lost_packets;
+      note("lost-packets",
+           fmt::format("{} packet(s) ({} samples) missing from the stream; the "
+                       "next sample is flagged as after a gap",
+                       lost, lost * static_cast<std::uint64_t>(options.samples_per_packet)));
+    }
+    if (health.overflows > before.overflows) {
+      note("overflow",
+           fmt::format("the U6's buffer overflowed (backlog {}): {} scans discarded by "
+                       "its auto-recovery",
+                       health.max_backlog, health.discarded_scans - before.discarded_scans));
     }
     if (code != u6::kNoError) {
       fail(ReadStatus::kError, fmt::format("{}: the device reported {} in the stream; stopped "
@@ -424,7 +466,7 @@ struct LabJackU6::Impl {
       changed.wait_for(lock, std::chrono::seconds(5), [&] { return in_flight == 0; });
     }
     events_running.store(false);
-    if (events.joinable()) events.join();
+    if (event_thread.joinable()) event_thread.join();
     bool device_gone = false;
     {
       const std::scoped_lock lock(mutex);
@@ -619,6 +661,7 @@ void LabJackU6::start() {
     s.fault_message.clear();
     s.timeout_pending = false;
     s.drop_pending = false;
+    s.last_time = 0.0;
     s.in_flight = 0;
   }
   s.stopping.store(false);
@@ -633,7 +676,7 @@ void LabJackU6::start() {
     s.transfers.push_back(t);
   }
   s.events_running.store(true);
-  s.events = std::thread([&s] {
+  s.event_thread = std::thread([&s] {
     while (s.events_running.load()) {
       timeval tv{0, 100'000};
       libusb_handle_events_timeout_completed(s.ctx, &tv, nullptr);
@@ -691,6 +734,19 @@ void LabJackU6::close() {
     libusb_exit(s.ctx);
     s.ctx = nullptr;
   }
+}
+
+std::vector<DeviceEvent> LabJackU6::take_events() {
+  const std::scoped_lock lock(impl_->mutex);
+  std::vector<DeviceEvent> out = std::move(impl_->events);
+  impl_->events.clear();
+  if (impl_->events_dropped > 0) {
+    out.push_back({"events-dropped",
+                   fmt::format("{} more stream events not listed", impl_->events_dropped),
+                   impl_->last_time});
+    impl_->events_dropped = 0;
+  }
+  return out;
 }
 
 StreamHealth LabJackU6::stream_health() const {

@@ -100,6 +100,9 @@ class LabJackU6 final : public Device {
   ReadResult read(std::span<Sample> out) override;
   void stop() override;
   void close() override;
+  // Stream faults (timeout, corrupt/short/lost packets, overflow, stall, unplug) with the set
+  // time of the last sample before each, for the session's event log.
+  std::vector<DeviceEvent> take_events() override;
 
   [[nodiscard]] StreamHealth stream_health() const;
 

@@ -191,7 +191,7 @@ CalibrationProfile load_calibration_profile(const std::filesystem::path& file) {
 std::filesystem::path find_labjack_profile(std::string_view name_or_path,
                                            const std::vector<std::filesystem::path>& directories) {
   namespace fs = std::filesystem;
-  const fs::path given(name_or_path);
+  fs::path given(name_or_path);
   std::error_code error;
   if (given.has_parent_path() || given.extension() == ".json") return given;
   std::string looked;
@@ -622,7 +622,7 @@ void LabJackU6::start() {
   // Firmware before 0.94 leaves packets of the stopped stream on EP 0x83 (Exodriver comment);
   // read them away, or their packet counters would look like a gap at the start.
   for (int i = 0; i < 64; ++i) {
-    std::array<std::uint8_t, 64 * 16> stale{};
+    std::array<std::uint8_t, std::size_t{64} * 16> stale{};
     int got = 0;
     const int rc = libusb_bulk_transfer(s.handle, u6::kStreamEndpoint, stale.data(),
                                         static_cast<int>(stale.size()), &got, 20);

@@ -6,11 +6,13 @@
 #include <filesystem>
 #include <iosfwd>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
 #include "isokin/acquisition/session.h"
 #include "isokin/analysis/session_analysis.h"
+#include "isokin/drivers/labjack_u6.h"
 
 namespace isokin::cli {
 
@@ -41,11 +43,23 @@ struct RunOptions {
   int stream_port = 0;     // issue 6; rejected for now
   std::uint64_t seed = 1;  // sim
   std::string port;        // serial: device path (empty = the profile's)
-  std::string profile;     // serial: profile name or JSON file
+  std::string profile;     // serial, labjack-u6: profile name or JSON file
+  std::string serial;      // labjack-u6: serial number (empty = the first found)
   bool fast = false;       // hidden: no real-time pacing, no rests (tests, demos)
 };
 int run_protocol(const RunOptions& options, std::ostream& out);
 int run_protocols(std::ostream& out);
+// Attached supported USB devices; exit code 0 when at least one is usable.
+int run_devices(std::ostream& out);
+int print_devices(const std::vector<drivers::AttachedDevice>& devices, std::ostream& out);
+
+struct CalibrateOptions {
+  std::filesystem::path points;        // CSV: quantity,volts,value
+  std::filesystem::path base_profile;  // wiring and scan rate to keep
+  std::filesystem::path out;           // the fitted profile
+};
+// Least-squares fit of volts -> units per quantity; prints the fit and its residuals.
+int run_calibrate(const CalibrateOptions& options, std::ostream& out);
 std::string utc_now();  // ISO 8601, seconds
 int run_info(const std::filesystem::path& file, std::ostream& out);
 int run_analyze(const std::filesystem::path& file, bool json, std::ostream& out);

@@ -48,13 +48,25 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--port", run.port,
                       "Serial port of --device serial (default: the profile's)");
   run_cmd->add_option("--profile", run.profile,
-                      "Device profile of --device serial: a shipped name (biodex2-adc) or a JSON "
-                      "file (docs/serial-protocol.md)");
+                      "Device profile of --device serial or labjack-u6: a shipped name "
+                      "(biodex2-adc, labjack-u6-biodex-example) or a JSON file "
+                      "(docs/serial-protocol.md, docs/hardware.md)");
   run_cmd->add_option("--stream", run.stream_port, "Stream live data on PORT (not yet supported)");
   run_cmd->add_option("--seed", run.seed, "Simulator seed")->capture_default_str();
+  run_cmd->add_option("--serial", run.serial,
+                      "Serial number of the --device labjack-u6 (default: the first found)");
   run_cmd->add_flag("--fast", run.fast, "")->group("");  // hidden: tests and demos
 
   auto* protocols_cmd = app.add_subcommand("protocols", "List the shipped and user protocols");
+  auto* devices_cmd =
+      app.add_subcommand("devices", "List attached data-acquisition devices (LabJack U6)");
+  isokin::cli::CalibrateOptions calibrate;
+  auto* calibrate_cmd = app.add_subcommand(
+      "calibrate", "Fit a LabJack profile's volts -> units from known loads, angles and speeds");
+  calibrate_cmd->add_option("POINTS", calibrate.points, "CSV: quantity,volts,value")->required();
+  calibrate_cmd->add_option("--profile", calibrate.base_profile, "Profile with the wiring")
+      ->required();
+  calibrate_cmd->add_option("--out", calibrate.out, "Fitted profile to write")->required();
 
   CLI11_PARSE(app, argc, argv);
   try {
@@ -64,6 +76,8 @@ int main(int argc, char** argv) {
     if (const auto code = file_cmds.run(std::cout)) return *code;
     if (*run_cmd) return isokin::cli::run_protocol(run, std::cout);
     if (*protocols_cmd) return isokin::cli::run_protocols(std::cout);
+    if (*devices_cmd) return isokin::cli::run_devices(std::cout);
+    if (*calibrate_cmd) return isokin::cli::run_calibrate(calibrate, std::cout);
   } catch (const std::exception& e) {
     // Session-file and device errors already name the file or device and the problem.
     std::cerr << "isokin: " << e.what() << '\n';

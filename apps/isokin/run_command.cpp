@@ -72,6 +72,7 @@ int run_protocol(const RunOptions& options, std::ostream& out) {
   device_options.port = options.port;
   device_options.profile = options.profile;
   device_options.profile_dirs = {shipped_profiles_dir()};
+  device_options.serial = options.serial;
   const auto device = drivers::make_device(options.device, device_options);
   device->open();
 

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "isokin/drivers/labjack_u6.h"
 #include "isokin/drivers/serial_device.h"
 #include "isokin/drivers/simulated_dynamometer.h"
 
@@ -32,6 +33,21 @@ constexpr DriverEntry kDrivers[] = {
        auto profile = load_serial_profile(find_serial_profile(o.profile, o.profile_dirs));
        if (o.sample_rate_hz > 0.0) profile.sample_rate_hz = o.sample_rate_hz;
        return std::make_unique<SerialDevice>(std::move(profile), o.port);
+     }},
+    {"labjack-u6",
+     "LabJack U6 over USB, wired to a dynamometer's analog outputs (needs --profile; "
+     "docs/hardware.md)",
+     [](const DeviceOptions& o) -> std::unique_ptr<Device> {
+       if (o.profile.empty()) {
+         throw DeviceError(
+             "labjack-u6 needs a calibration profile (--profile NAME or FILE.json); see "
+             "docs/hardware.md and profiles/labjack-u6-biodex-example.json");
+       }
+       LabJackU6Options u;
+       u.serial = o.serial;
+       u.profile = load_calibration_profile(find_labjack_profile(o.profile, o.profile_dirs));
+       if (o.sample_rate_hz > 0.0) u.profile.scan_rate_hz = o.sample_rate_hz;
+       return std::make_unique<LabJackU6>(u);
      }},
 };
 

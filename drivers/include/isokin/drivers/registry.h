@@ -17,8 +17,9 @@ struct DeviceOptions {
   bool realtime = false;        // sim: pace samples to the wall clock
   double sample_rate_hz = 0.0;  // 0 = the device's default
   std::string port;             // serial: device path (empty = the profile's)
-  std::string profile;          // serial: profile NAME or path of a profile JSON file
-  std::vector<std::filesystem::path> profile_dirs;  // serial: where NAME.json is looked for
+  std::string profile;          // serial, labjack-u6: profile NAME or path of a JSON file
+  std::vector<std::filesystem::path> profile_dirs;  // where NAME.json is looked for
+  std::string serial;  // labjack-u6: serial number (empty = the first found)
 };
 
 struct DriverInfo {

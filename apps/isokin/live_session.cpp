@@ -12,9 +12,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <ostream>
+#include <thread>
 
 #include "isokin/acquisition/fan_out.h"
+#include "isokin/acquisition/live_stream.h"
 #include "isokin/analysis/gravity_correction.h"
 #include "isokin/analysis/live_analyser.h"
 
@@ -27,6 +31,7 @@ using acquisition::SetStats;
 using drivers::Sample;
 
 std::atomic<acquisition::ProtocolRunner*> g_runner{nullptr};
+std::atomic<bool> g_wait_aborted{false};  // Ctrl-C while waiting for stream clients
 
 // Lines from the runner, the analyser and the progress threads, never interleaved.
 class Printer {
@@ -63,7 +68,14 @@ class AnalyserConsumer final : public acquisition::SampleConsumer {
   AnalyserConsumer(Printer& printer, double sample_rate, double body_mass, std::atomic<int>& reps)
       : printer_(printer), sample_rate_(sample_rate), body_mass_(body_mass), reps_(reps) {}
 
+  // Results also go to the stream's clients; printing can be off (stream only).
+  void set_outputs(bool print, acquisition::LiveStream* stream) {
+    print_ = print;
+    stream_ = stream;
+  }
+
   void begin_set(const SetInfo& set) override {
+    set_index_ = set.index;
     analyser_.reset();
     reps_.store(0);
     side_ = set.setpoint.side;
@@ -85,7 +97,7 @@ class AnalyserConsumer final : public acquisition::SampleConsumer {
           set, sample_rate_, settings, [this](const analysis::PhaseResult& r) { report(r); },
           body_mass_);
     } catch (const std::exception& e) {
-      printer_.line(fmt::format("  live analysis off for this set: {}", e.what()));
+      say(fmt::format("  live analysis off for this set: {}", e.what()));
     }
   }
   void consume(std::span<const Sample> samples) override {
@@ -107,17 +119,21 @@ class AnalyserConsumer final : public acquisition::SampleConsumer {
           Eigen::Map<const Eigen::ArrayXd>(trial_angle_.data(), n));
       if (estimate.mode == analysis::GravityMode::kFromTrial) {
         trial_moment_[side_] = estimate.limb_moment;
-        printer_.line(fmt::format("  gravity trial: limb moment {:.1f} N·m", estimate.limb_moment));
+        say(fmt::format("  gravity trial: limb moment {:.1f} N·m", estimate.limb_moment));
       } else {
-        printer_.line(fmt::format("  gravity trial unusable: {}", estimate.reason));
+        say(fmt::format("  gravity trial unusable: {}", estimate.reason));
       }
     }
   }
 
  private:
+  void say(const std::string& text) {
+    if (print_) printer_.line(text);
+  }
   void report(const analysis::PhaseResult& r) {
     if (r.movement == drivers::Movement::kFlexion) reps_.store(r.repetition + 1);
-    printer_.line(fmt::format(
+    if (stream_ != nullptr) stream_->publish_json(repetition_json(r));
+    say(fmt::format(
         "    rep {:>2} {:<9} {:<10} {:<10} peak {:6.1f} N·m at {:3.0f}°, work {:6.1f} J{}",
         r.repetition + 1, drivers::to_string(r.movement),
         analysis::muscle_group_name(joint_, r.muscle), drivers::to_string(r.contraction),
@@ -125,10 +141,36 @@ class AnalyserConsumer final : public acquisition::SampleConsumer {
         (r.flags & analysis::kPhaseTruncated) != 0 ? "  (cut off: not counted)" : ""));
   }
 
+  // docs/stream-protocol.md §5: one phase (extension or flexion) of a repetition.
+  std::string repetition_json(const analysis::PhaseResult& r) const {
+    const nlohmann::json j = {
+        {"type", "repetition"},
+        {"set_index", set_index_},
+        {"repetition", r.repetition + 1},
+        {"movement", drivers::to_string(r.movement)},
+        {"muscle", analysis::muscle_group_name(joint_, r.muscle)},
+        {"contraction", drivers::to_string(r.contraction)},
+        {"start_time", r.start_time},
+        {"end_time", r.end_time},
+        {"peak_torque", r.peak_torque},
+        {"angle_at_peak", r.angle_at_peak},
+        {"time_to_peak", r.time_to_peak},
+        {"work", r.work},
+        {"mean_power", r.mean_power},
+        {"range_of_motion", r.range_of_motion},
+        {"gravity_moment", r.gravity_moment},
+        {"counted", (r.flags & analysis::kPhaseTruncated) == 0},
+        {"flags", r.flags}};
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+
   Printer& printer_;
   double sample_rate_;
   double body_mass_;
   std::atomic<int>& reps_;
+  bool print_ = true;
+  acquisition::LiveStream* stream_ = nullptr;
+  int set_index_ = -1;
   drivers::Joint joint_ = drivers::Joint::kKnee;
   drivers::Side side_ = drivers::Side::kRight;
   std::unique_ptr<analysis::LiveAnalyser> analyser_;
@@ -191,6 +233,7 @@ double estimated_set_seconds(const PlannedSet& set) {
 }
 
 void abort_live_session() noexcept {
+  g_wait_aborted.store(true);
   if (auto* runner = g_runner.load()) runner->request_abort();
 }
 
@@ -245,6 +288,7 @@ void OperatorInput::run() {
 LiveSessionResult record_live_session(drivers::Device& device, const LiveSessionOptions& options,
                                       std::ostream& out) {
   Printer printer(out);
+  g_wait_aborted.store(false);
   acquisition::SessionWriter writer(options.out, options.info);
   std::atomic<int> reps{0};
   std::atomic<double> seconds_after_set{0.0};
@@ -252,14 +296,29 @@ LiveSessionResult record_live_session(drivers::Device& device, const LiveSession
                             options.info.subject.body_mass_kg, reps);
   ProgressConsumer progress(printer, reps, seconds_after_set);
   LiveSessionResult result;
+  // Before the fan-out, so it outlives the fan-out's threads; after the writer, so it stops
+  // before the writer goes.
+  std::optional<acquisition::LiveStream> stream;
+  if (options.stream_port != 0) {
+    acquisition::LiveStreamOptions stream_options;
+    stream_options.bind_address = options.stream_bind;
+    stream_options.port = static_cast<std::uint16_t>(options.stream_port);
+    stream_options.on_event = [&writer](const std::string& kind, const std::string& detail,
+                                        int set_index) {
+      writer.add_event({writer.session_time(), set_index, kind, detail});
+    };
+    stream.emplace(options.info, std::move(stream_options));
+    printer.line(fmt::format("Streaming live data on {}:{} (docs/stream-protocol.md)",
+                             stream->address(), stream->port()));
+  }
   {
     // Declared after the consumers, so its threads stop before they go away.
     acquisition::FanOut fan_out;
     fan_out.set_wait_when_full(options.lossless);
-    if (options.live_output) {
-      fan_out.add("analyser", analyser);
-      fan_out.add("progress", progress);
-    }
+    analyser.set_outputs(options.live_output, stream ? &*stream : nullptr);
+    if (options.live_output || stream) fan_out.add("analyser", analyser);
+    if (options.live_output) fan_out.add("progress", progress);
+    if (stream) fan_out.add("stream", *stream);
     // Time left after each set: its rest plus every later set and rest.
     std::vector<double> after(options.plan.size() + 1, 0.0);
     for (std::size_t i = options.plan.size(); i-- > 0;) {
@@ -303,6 +362,14 @@ LiveSessionResult record_live_session(drivers::Device& device, const LiveSession
     };
     acquisition::ProtocolRunner runner(options.plan, device, writer, fan_out, runner_options);
     g_runner.store(&runner);
+    if (stream && options.stream_wait_clients > 0) {
+      printer.line(fmt::format("Waiting for {} stream client(s) (Ctrl-C to abort)",
+                               options.stream_wait_clients));
+      while (stream->client_count() < options.stream_wait_clients &&
+             runner.state() != acquisition::RunnerState::kAborted && !g_wait_aborted.load()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    }
     try {
       result.state = runner.run();
     } catch (...) {
@@ -311,6 +378,18 @@ LiveSessionResult record_live_session(drivers::Device& device, const LiveSession
     }
     g_runner.store(nullptr);
     result.recorded = runner.recorded();
+  }
+  if (stream) {
+    stream->stop();
+    const auto s = stream->stats();
+    const std::string summary = fmt::format(
+        "{} clients served, {} dropped as too slow, {} protocol errors, {} refused; {} samples "
+        "and {} messages published, {} bytes sent",
+        s.clients_served, s.clients_dropped, s.protocol_errors, s.clients_refused,
+        s.samples_published, s.messages_published, s.bytes_sent);
+    writer.add_event({writer.session_time(), -1, "stream-stats", "session: " + summary});
+    writer.write_events();
+    printer.line("Stream: " + summary);
   }
   if (result.state == acquisition::RunnerState::kDone) writer.finish();
   return result;

@@ -83,10 +83,11 @@ def main():
         elif kind == "set-start":
             s = message["set"]
             print(f"set {s['index'] + 1} start: {s['side']} {s['label']}")
-        elif kind == "repetition" and message["counted"]:
+        elif kind == "repetition":
             print(f"set {message['set_index'] + 1} rep {message['repetition']} "
                   f"{message['movement']}: peak torque {message['peak_torque']:.1f} N·m "
-                  f"at {message['angle_at_peak']:.0f}°")
+                  f"at {message['angle_at_peak']:.0f}°"
+                  + ("" if message["counted"] else " (cut off: not counted)"))
         elif kind == "set-end":
             print(f"set {message['set_index'] + 1} end: {message['samples_streamed']} samples")
         elif kind == "error":

@@ -34,9 +34,9 @@ struct RunOptions {
   std::string side;           // "", "left" or "right"
   int stream_port = 0;        // live stream on this TCP port (docs/stream-protocol.md); 0 = off
   std::string stream_bind = "127.0.0.1";  // another address only when asked (docs/security.md)
-  int stream_wait_clients = 0;  // wait for this many stream clients before the first set
-  std::uint64_t seed = 1;     // sim
-  bool fast = false;          // hidden: no real-time pacing, no rests (tests, demos)
+  int stream_wait_clients = 0;            // wait for this many stream clients before the first set
+  std::uint64_t seed = 1;                 // sim
+  bool fast = false;                      // hidden: no real-time pacing, no rests (tests, demos)
 };
 int run_protocol(const RunOptions& options, std::ostream& out);
 int run_protocols(std::ostream& out);

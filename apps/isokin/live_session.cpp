@@ -143,24 +143,23 @@ class AnalyserConsumer final : public acquisition::SampleConsumer {
 
   // docs/stream-protocol.md §5: one phase (extension or flexion) of a repetition.
   std::string repetition_json(const analysis::PhaseResult& r) const {
-    const nlohmann::json j = {
-        {"type", "repetition"},
-        {"set_index", set_index_},
-        {"repetition", r.repetition + 1},
-        {"movement", drivers::to_string(r.movement)},
-        {"muscle", analysis::muscle_group_name(joint_, r.muscle)},
-        {"contraction", drivers::to_string(r.contraction)},
-        {"start_time", r.start_time},
-        {"end_time", r.end_time},
-        {"peak_torque", r.peak_torque},
-        {"angle_at_peak", r.angle_at_peak},
-        {"time_to_peak", r.time_to_peak},
-        {"work", r.work},
-        {"mean_power", r.mean_power},
-        {"range_of_motion", r.range_of_motion},
-        {"gravity_moment", r.gravity_moment},
-        {"counted", (r.flags & analysis::kPhaseTruncated) == 0},
-        {"flags", r.flags}};
+    const nlohmann::json j = {{"type", "repetition"},
+                              {"set_index", set_index_},
+                              {"repetition", r.repetition + 1},
+                              {"movement", drivers::to_string(r.movement)},
+                              {"muscle", analysis::muscle_group_name(joint_, r.muscle)},
+                              {"contraction", drivers::to_string(r.contraction)},
+                              {"start_time", r.start_time},
+                              {"end_time", r.end_time},
+                              {"peak_torque", r.peak_torque},
+                              {"angle_at_peak", r.angle_at_peak},
+                              {"time_to_peak", r.time_to_peak},
+                              {"work", r.work},
+                              {"mean_power", r.mean_power},
+                              {"range_of_motion", r.range_of_motion},
+                              {"gravity_moment", r.gravity_moment},
+                              {"counted", (r.flags & analysis::kPhaseTruncated) == 0},
+                              {"flags", r.flags}};
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
 
@@ -289,28 +288,44 @@ LiveSessionResult record_live_session(drivers::Device& device, const LiveSession
                                       std::ostream& out) {
   Printer printer(out);
   g_wait_aborted.store(false);
+  // The stream listens before the file is created: a port in use leaves no file behind. Its
+  // events go to the writer once there is one.
+  std::atomic<acquisition::SessionWriter*> event_writer{nullptr};
+  std::optional<acquisition::LiveStream> stream;
+  if (options.stream_port != 0) {
+    acquisition::LiveStreamOptions stream_options;
+    stream_options.bind_address = options.stream_bind;
+    stream_options.port = static_cast<std::uint16_t>(options.stream_port);
+    // Not a real-time source (--fast): data comes far faster than a client reads, so a client
+    // may fall further behind before it counts as stuck.
+    if (options.lossless) stream_options.client_backlog_bytes = std::size_t{64} << 20;
+    stream_options.on_event = [&event_writer](const std::string& kind, const std::string& detail,
+                                              int set_index) {
+      if (auto* writer = event_writer.load()) {
+        writer->add_event({writer->session_time(), set_index, kind, detail});
+      }
+    };
+    stream.emplace(options.info, std::move(stream_options));
+  }
   acquisition::SessionWriter writer(options.out, options.info);
+  event_writer.store(&writer);
+  // Whatever happens below, the stream's thread stops before the writer goes.
+  struct StopStream {
+    std::optional<acquisition::LiveStream>& stream;
+    ~StopStream() {
+      if (stream) stream->stop();
+    }
+  } const stop_stream{stream};
+  if (stream) {
+    printer.line(fmt::format("Streaming live data on {}:{} (docs/stream-protocol.md)",
+                             stream->address(), stream->port()));
+  }
   std::atomic<int> reps{0};
   std::atomic<double> seconds_after_set{0.0};
   AnalyserConsumer analyser(printer, options.info.device.sample_rate_hz,
                             options.info.subject.body_mass_kg, reps);
   ProgressConsumer progress(printer, reps, seconds_after_set);
   LiveSessionResult result;
-  // Before the fan-out, so it outlives the fan-out's threads; after the writer, so it stops
-  // before the writer goes.
-  std::optional<acquisition::LiveStream> stream;
-  if (options.stream_port != 0) {
-    acquisition::LiveStreamOptions stream_options;
-    stream_options.bind_address = options.stream_bind;
-    stream_options.port = static_cast<std::uint16_t>(options.stream_port);
-    stream_options.on_event = [&writer](const std::string& kind, const std::string& detail,
-                                        int set_index) {
-      writer.add_event({writer.session_time(), set_index, kind, detail});
-    };
-    stream.emplace(options.info, std::move(stream_options));
-    printer.line(fmt::format("Streaming live data on {}:{} (docs/stream-protocol.md)",
-                             stream->address(), stream->port()));
-  }
   {
     // Declared after the consumers, so its threads stop before they go away.
     acquisition::FanOut fan_out;

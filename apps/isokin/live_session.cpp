@@ -319,6 +319,12 @@ LiveSessionResult record_live_session(drivers::Device& device, const LiveSession
   if (stream) {
     printer.line(fmt::format("Streaming live data on {}:{} (docs/stream-protocol.md)",
                              stream->address(), stream->port()));
+    if (stream->address() != "127.0.0.1" && stream->address() != "::1") {
+      printer.line(fmt::format(
+          "WARNING: {} is reachable from other machines; the stream has no authentication or "
+          "encryption (docs/security.md)",
+          stream->address()));
+    }
   }
   std::atomic<int> reps{0};
   std::atomic<double> seconds_after_set{0.0};

@@ -51,7 +51,8 @@ void BM_StreamToClients(benchmark::State& state) {
   const auto block_size = static_cast<std::size_t>(state.range(1));
   constexpr std::size_t kSamples = 1'000'000;
   std::vector<Sample> block(block_size);
-  for (std::size_t i = 0; i < block.size(); ++i) block[i] = {i * 5e-4, 100.0, 45.0, 60.0, 0};
+  for (std::size_t i = 0; i < block.size(); ++i)
+    block[i] = {static_cast<double>(i) * 5e-4, 100.0, 45.0, 60.0, 0};
   std::uint64_t bytes = 0;
   for (auto _ : state) {
     LiveStreamOptions options;

@@ -162,7 +162,7 @@ using Frame = std::shared_ptr<const std::string>;
 struct LiveStream::Impl {
   struct Client;
 
-  Impl(LiveStream& owner, SessionInfo session)
+  Impl(LiveStream& owner, const SessionInfo& session)
       : stream(owner), hello(hello_json(session)), work(asio::make_work_guard(io)), acceptor(io) {}
 
   LiveStream& stream;
@@ -383,8 +383,8 @@ void LiveStream::Impl::remove(const std::shared_ptr<Client>& client) {
 
 // ---------------------------------------------------------------------------------------------
 
-LiveStream::LiveStream(SessionInfo session, LiveStreamOptions options)
-    : options_(std::move(options)), impl_(std::make_unique<Impl>(*this, std::move(session))) {
+LiveStream::LiveStream(const SessionInfo& session, LiveStreamOptions options)
+    : options_(std::move(options)), impl_(std::make_unique<Impl>(*this, session)) {
   boost::system::error_code ec;
   const auto address = asio::ip::make_address(options_.bind_address, ec);
   if (ec) {
@@ -493,7 +493,7 @@ void LiveStream::end_set(const SetStats& stats) {
   });
 }
 
-void LiveStream::publish_json(std::string text) {
+void LiveStream::publish_json(std::string_view text) {
   impl_->messages_published.fetch_add(1);
   publish(std::make_shared<const std::string>(encode_json_frame(text)));
 }

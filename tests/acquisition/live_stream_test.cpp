@@ -238,6 +238,7 @@ TEST(LiveStream, SeveralClientsGetIdenticalSamplesAndMessages) {
   options.on_event = log.callback();
   LiveStream stream(session_info(), options);
   std::vector<std::unique_ptr<Client>> clients;
+  clients.reserve(3);
   for (int i = 0; i < 3; ++i) clients.push_back(std::make_unique<Client>(stream.port()));
   ASSERT_TRUE(eventually([&] { return stream.client_count() == 3; }));
 
@@ -300,7 +301,7 @@ TEST(LiveStream, SeveralClientsGetIdenticalSamplesAndMessages) {
 TEST(LiveStream, AStuckClientIsDroppedAfterItsBacklogWhileAFastOneGetsEverything) {
   EventLog log;
   LiveStreamOptions options;
-  options.client_backlog_bytes = 256 * 1024;
+  options.client_backlog_bytes = std::size_t{256} * 1024;
   options.socket_send_buffer = 4096;  // so the kernel holds little for the stuck client
   options.on_event = log.callback();
   LiveStream stream(session_info(), options);

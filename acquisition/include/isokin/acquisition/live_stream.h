@@ -74,7 +74,7 @@ class LiveStream final : public SampleConsumer {
  public:
   // Binds and listens at once: throws std::runtime_error naming the address and port when it
   // cannot (port in use, address not local, …).
-  LiveStream(SessionInfo session, LiveStreamOptions options);
+  LiveStream(const SessionInfo& session, LiveStreamOptions options);
   ~LiveStream() override;  // stop()
   LiveStream(const LiveStream&) = delete;
   LiveStream& operator=(const LiveStream&) = delete;
@@ -87,7 +87,7 @@ class LiveStream final : public SampleConsumer {
   void end_set(const SetStats& stats) override;
 
   // Sends a JSON object (one line of text, e.g. a repetition's results) to every client.
-  void publish_json(std::string json);
+  void publish_json(std::string_view json);
 
   // Sends {"type":"bye"}, lets clients take what is queued (at most timeout_s), closes every
   // connection and joins the network thread. Idempotent.

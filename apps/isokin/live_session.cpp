@@ -13,9 +13,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <ostream>
+#include <thread>
 
 #include "isokin/acquisition/fan_out.h"
+#include "isokin/acquisition/live_stream.h"
 #include "isokin/analysis/gravity_correction.h"
 #include "isokin/analysis/live_analyser.h"
 
@@ -28,6 +32,7 @@ using acquisition::SetStats;
 using drivers::Sample;
 
 std::atomic<acquisition::ProtocolRunner*> g_runner{nullptr};
+std::atomic<bool> g_wait_aborted{false};  // Ctrl-C while waiting for stream clients
 
 // Lines from the runner, the analyser and the progress threads, never interleaved.
 class Printer {
@@ -71,7 +76,14 @@ class AnalyserConsumer final : public acquisition::SampleConsumer {
         reps_(reps),
         device_ends_sets_(ends_sets) {}
 
+  // Results also go to the stream's clients; printing can be off (stream only).
+  void set_outputs(bool print, acquisition::LiveStream* stream) {
+    print_ = print;
+    stream_ = stream;
+  }
+
   void begin_set(const SetInfo& set) override {
+    set_index_ = set.index;
     analyser_.reset();
     reps_.store(0);
     planned_ = set.setpoint.repetitions;
@@ -103,7 +115,7 @@ class AnalyserConsumer final : public acquisition::SampleConsumer {
           set, sample_rate_, settings, [this](const analysis::PhaseResult& r) { report(r); },
           body_mass_);
     } catch (const std::exception& e) {
-      printer_.line(fmt::format("  live analysis off for this set: {}", e.what()));
+      say(fmt::format("  live analysis off for this set: {}", e.what()));
     }
   }
   void consume(std::span<const Sample> samples) override {
@@ -125,14 +137,17 @@ class AnalyserConsumer final : public acquisition::SampleConsumer {
           Eigen::Map<const Eigen::ArrayXd>(trial_angle_.data(), n));
       if (estimate.mode == analysis::GravityMode::kFromTrial) {
         trial_moment_[side_] = estimate.limb_moment;
-        printer_.line(fmt::format("  gravity trial: limb moment {:.1f} N·m", estimate.limb_moment));
+        say(fmt::format("  gravity trial: limb moment {:.1f} N·m", estimate.limb_moment));
       } else {
-        printer_.line(fmt::format("  gravity trial unusable: {}", estimate.reason));
+        say(fmt::format("  gravity trial unusable: {}", estimate.reason));
       }
     }
   }
 
  private:
+  void say(const std::string& text) {
+    if (print_) printer_.line(text);
+  }
   void report(const analysis::PhaseResult& r) {
     if (r.movement == drivers::Movement::kFlexion) reps_.store(r.repetition + 1);
     if ((r.flags & analysis::kPhaseTruncated) == 0) {
@@ -141,12 +156,35 @@ class AnalyserConsumer final : public acquisition::SampleConsumer {
     if (!device_ends_sets_ && planned_ > 0 && done_[0] >= planned_ && done_[1] >= planned_) {
       if (auto* runner = g_runner.load()) runner->request_end_set("planned repetitions recorded");
     }
-    printer_.line(fmt::format(
+    if (stream_ != nullptr) stream_->publish_json(repetition_json(r));
+    say(fmt::format(
         "    rep {:>2} {:<9} {:<10} {:<10} peak {:6.1f} N·m at {:3.0f}°, work {:6.1f} J{}",
         r.repetition + 1, drivers::to_string(r.movement),
         analysis::muscle_group_name(joint_, r.muscle), drivers::to_string(r.contraction),
         r.peak_torque, r.angle_at_peak, r.work,
         (r.flags & analysis::kPhaseTruncated) != 0 ? "  (cut off: not counted)" : ""));
+  }
+
+  // docs/stream-protocol.md §5: one phase (extension or flexion) of a repetition.
+  std::string repetition_json(const analysis::PhaseResult& r) const {
+    const nlohmann::json j = {{"type", "repetition"},
+                              {"set_index", set_index_},
+                              {"repetition", r.repetition + 1},
+                              {"movement", drivers::to_string(r.movement)},
+                              {"muscle", analysis::muscle_group_name(joint_, r.muscle)},
+                              {"contraction", drivers::to_string(r.contraction)},
+                              {"start_time", r.start_time},
+                              {"end_time", r.end_time},
+                              {"peak_torque", r.peak_torque},
+                              {"angle_at_peak", r.angle_at_peak},
+                              {"time_to_peak", r.time_to_peak},
+                              {"work", r.work},
+                              {"mean_power", r.mean_power},
+                              {"range_of_motion", r.range_of_motion},
+                              {"gravity_moment", r.gravity_moment},
+                              {"counted", (r.flags & analysis::kPhaseTruncated) == 0},
+                              {"flags", r.flags}};
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
 
   Printer& printer_;
@@ -156,6 +194,9 @@ class AnalyserConsumer final : public acquisition::SampleConsumer {
   bool device_ends_sets_ = true;
   int planned_ = 0;
   std::array<int, 2> done_{};  // extensions, flexions analysed (not cut off)
+  bool print_ = true;
+  acquisition::LiveStream* stream_ = nullptr;
+  int set_index_ = -1;
   drivers::Joint joint_ = drivers::Joint::kKnee;
   drivers::Side side_ = drivers::Side::kRight;
   std::unique_ptr<analysis::LiveAnalyser> analyser_;
@@ -218,6 +259,7 @@ double estimated_set_seconds(const PlannedSet& set) {
 }
 
 void abort_live_session() noexcept {
+  g_wait_aborted.store(true);
   if (auto* runner = g_runner.load()) runner->request_abort();
 }
 
@@ -275,7 +317,45 @@ void OperatorInput::run() {
 LiveSessionResult record_live_session(drivers::Device& device, const LiveSessionOptions& options,
                                       std::ostream& out) {
   Printer printer(out);
+  g_wait_aborted.store(false);
+  // The stream listens before the file is created: a port in use leaves no file behind. Its
+  // events go to the writer once there is one.
+  std::atomic<acquisition::SessionWriter*> event_writer{nullptr};
+  std::optional<acquisition::LiveStream> stream;
+  if (options.stream_port != 0) {
+    acquisition::LiveStreamOptions stream_options;
+    stream_options.bind_address = options.stream_bind;
+    stream_options.port = static_cast<std::uint16_t>(options.stream_port);
+    // Not a real-time source (--fast): data comes far faster than a client reads, so a client
+    // may fall further behind before it counts as stuck.
+    if (options.lossless) stream_options.client_backlog_bytes = std::size_t{64} << 20;
+    stream_options.on_event = [&event_writer](const std::string& kind, const std::string& detail,
+                                              int set_index) {
+      if (auto* writer = event_writer.load()) {
+        writer->add_event({writer->session_time(), set_index, kind, detail});
+      }
+    };
+    stream.emplace(options.info, std::move(stream_options));
+  }
   acquisition::SessionWriter writer(options.out, options.info);
+  event_writer.store(&writer);
+  // Whatever happens below, the stream's thread stops before the writer goes.
+  struct StopStream {
+    std::optional<acquisition::LiveStream>& stream;
+    ~StopStream() {
+      if (stream) stream->stop();
+    }
+  } const stop_stream{stream};
+  if (stream) {
+    printer.line(fmt::format("Streaming live data on {}:{} (docs/stream-protocol.md)",
+                             stream->address(), stream->port()));
+    if (stream->address() != "127.0.0.1" && stream->address() != "::1") {
+      printer.line(fmt::format(
+          "WARNING: {} is reachable from other machines; the stream has no authentication or "
+          "encryption (docs/security.md)",
+          stream->address()));
+    }
+  }
   std::atomic<int> reps{0};
   std::atomic<double> seconds_after_set{0.0};
   AnalyserConsumer analyser(printer, options.info.device.sample_rate_hz,
@@ -286,9 +366,13 @@ LiveSessionResult record_live_session(drivers::Device& device, const LiveSession
     // Declared after the consumers, so its threads stop before they go away.
     acquisition::FanOut fan_out;
     fan_out.set_wait_when_full(options.lossless);
+    analyser.set_outputs(options.live_output, stream ? &*stream : nullptr);
     // A measuring-only device needs the analyser to know when a set's repetitions are done.
-    if (options.live_output || !device.ends_sets_itself()) fan_out.add("analyser", analyser);
+    if (options.live_output || stream || !device.ends_sets_itself()) {
+      fan_out.add("analyser", analyser);
+    }
     if (options.live_output) fan_out.add("progress", progress);
+    if (stream) fan_out.add("stream", *stream);
     // Time left after each set: its rest plus every later set and rest.
     std::vector<double> after(options.plan.size() + 1, 0.0);
     for (std::size_t i = options.plan.size(); i-- > 0;) {
@@ -332,6 +416,14 @@ LiveSessionResult record_live_session(drivers::Device& device, const LiveSession
     };
     acquisition::ProtocolRunner runner(options.plan, device, writer, fan_out, runner_options);
     g_runner.store(&runner);
+    if (stream && options.stream_wait_clients > 0) {
+      printer.line(fmt::format("Waiting for {} stream client(s) (Ctrl-C to abort)",
+                               options.stream_wait_clients));
+      while (stream->client_count() < options.stream_wait_clients &&
+             runner.state() != acquisition::RunnerState::kAborted && !g_wait_aborted.load()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    }
     try {
       result.state = runner.run();
     } catch (...) {
@@ -340,6 +432,18 @@ LiveSessionResult record_live_session(drivers::Device& device, const LiveSession
     }
     g_runner.store(nullptr);
     result.recorded = runner.recorded();
+  }
+  if (stream) {
+    stream->stop();
+    const auto s = stream->stats();
+    const std::string summary = fmt::format(
+        "{} clients served, {} dropped as too slow, {} protocol errors, {} refused; {} samples "
+        "and {} messages published, {} bytes sent",
+        s.clients_served, s.clients_dropped, s.protocol_errors, s.clients_refused,
+        s.samples_published, s.messages_published, s.bytes_sent);
+    writer.add_event({writer.session_time(), -1, "stream-stats", "session: " + summary});
+    writer.write_events();
+    printer.line("Stream: " + summary);
   }
   if (result.state == acquisition::RunnerState::kDone) writer.finish();
   return result;

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <functional>
 #include <iosfwd>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -25,6 +26,10 @@ struct LiveSessionOptions {
   // The device is not real time (simulator without pacing): wait instead of dropping.
   bool lossless = false;
   std::function<void(const acquisition::SetInfo&, const acquisition::SetStats&)> on_set_end;
+  // Live stream to other programs (docs/stream-protocol.md); off when stream_port is 0.
+  int stream_port = 0;
+  std::string stream_bind = "127.0.0.1";
+  int stream_wait_clients = 0;  // before the first set
 };
 
 struct LiveSessionResult {

@@ -51,7 +51,17 @@ int main(int argc, char** argv) {
                       "Device profile of --device serial or labjack-u6: a shipped name "
                       "(biodex2-adc, labjack-u6-biodex-example) or a JSON file "
                       "(docs/serial-protocol.md, docs/hardware.md)");
-  run_cmd->add_option("--stream", run.stream_port, "Stream live data on PORT (not yet supported)");
+  run_cmd
+      ->add_option("--stream", run.stream_port,
+                   "Serve live samples and results on TCP PORT (docs/stream-protocol.md)")
+      ->check(CLI::Range(1, 65535));
+  run_cmd
+      ->add_option("--stream-bind", run.stream_bind,
+                   "Address the stream listens on; anything but 127.0.0.1 exposes live data to "
+                   "the network (docs/security.md)")
+      ->capture_default_str();
+  run_cmd->add_option("--stream-wait", run.stream_wait_clients,
+                      "Wait for N stream clients to connect before the first set");
   run_cmd->add_option("--seed", run.seed, "Simulator seed")->capture_default_str();
   run_cmd->add_option("--serial", run.serial,
                       "Serial number of the --device labjack-u6 (default: the first found)");

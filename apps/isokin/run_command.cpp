@@ -33,10 +33,6 @@ void check_subject_data(const acquisition::Protocol& protocol, const RunOptions&
 }  // namespace
 
 int run_protocol(const RunOptions& options, std::ostream& out) {
-  if (options.stream_port != 0) {
-    throw std::runtime_error(
-        "--stream is not supported yet (live streaming to other programs comes with issue 6)");
-  }
   const auto directories = acquisition::protocol_directories(shipped_protocols_dir());
   const auto path = acquisition::find_protocol(options.protocol, directories);
   const auto protocol = acquisition::load_protocol(path);
@@ -81,6 +77,9 @@ int run_protocol(const RunOptions& options, std::ostream& out) {
   session.plan = acquisition::plan_protocol(protocol, sides);
   session.time_scale = options.fast ? 0.0 : 1.0;
   session.lossless = options.fast && options.device == "sim";
+  session.stream_port = options.stream_port;
+  session.stream_bind = options.stream_bind;
+  session.stream_wait_clients = options.stream_wait_clients;
   session.info.created_utc = utc_now();
   session.info.software = "isokin 0.1.0";
   session.info.protocol_name = protocol.name;

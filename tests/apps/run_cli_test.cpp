@@ -6,10 +6,13 @@
 #include <pty.h>
 #include <termios.h>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -546,11 +549,25 @@ TEST_F(RunCli, FullDiskStopsWithAClearMessageAndKeepsWhatWasWritten) {
 TEST_F(RunCli, BadRequestsGetOneClearLineAndNoFile) {
   const fs::path file = dir_ / "never.h5";
   std::string err;
-  EXPECT_NE(run({"run", "knee-60-180-bilateral", "--out", file.string(), "--subject", "S",
-                 "--body-mass", "70", "--stream", "5000"},
-                nullptr, &err),
-            0);
-  EXPECT_NE(err.find("--stream is not supported yet"), std::string::npos) << err;
+  {
+    // A port another program listens on.
+    const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::bind(listener, reinterpret_cast<const sockaddr*>(&addr), sizeof addr), 0);
+    ASSERT_EQ(::listen(listener, 1), 0);
+    socklen_t length = sizeof addr;
+    ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &length);
+    const std::string port = std::to_string(ntohs(addr.sin_port));
+    EXPECT_NE(run({"run", "knee-60-180-bilateral", "--out", file.string(), "--subject", "S",
+                   "--body-mass", "70", "--stream", port},
+                  nullptr, &err),
+              0);
+    ::close(listener);
+    EXPECT_NE(err.find("127.0.0.1:" + port), std::string::npos) << err;
+    EXPECT_NE(err.find("in use"), std::string::npos) << err;
+  }
 
   EXPECT_NE(run({"run", "no-such-protocol", "--out", file.string()}, nullptr, &err), 0);
   EXPECT_NE(err.find("no-such-protocol"), std::string::npos) << err;
@@ -573,6 +590,85 @@ TEST_F(RunCli, BadRequestsGetOneClearLineAndNoFile) {
             0);
   EXPECT_NE(err.find("no sides"), std::string::npos) << err;
   EXPECT_FALSE(fs::exists(file));
+}
+
+// `isokin run --stream` end to end with the example client: the peak torque it prints for each
+// repetition equals `isokin analyze` of the recorded file, and it receives every recorded sample.
+TEST_F(RunCli, StreamServesTheLiveSessionToThePythonExampleClient) {
+  const int probe = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(probe, reinterpret_cast<const sockaddr*>(&addr), sizeof addr), 0);
+  socklen_t length = sizeof addr;
+  ::getsockname(probe, reinterpret_cast<sockaddr*>(&addr), &length);
+  ::close(probe);  // a port that was free a moment ago
+  const std::string port = std::to_string(ntohs(addr.sin_port));
+
+  const std::string client_command = "/usr/bin/python3 '" + std::string(ISOKIN_SOURCE_DIR) +
+                                     "/examples/stream_client.py' --wait 60 --port " + port +
+                                     " 2>&1";
+  FILE* client = ::popen(client_command.c_str(), "r");
+  ASSERT_NE(client, nullptr);
+  const fs::path file = dir_ / "streamed.h5";
+  std::string out;
+  const int code =
+      run({"run", "knee-60-180-300-concentric", "--side", "right", "--fast", "--out", file.string(),
+           "--subject", "S-9", "--body-mass", "75", "--stream", port, "--stream-wait", "1"},
+          &out);
+  std::string printed;
+  char buffer[4096];
+  for (std::size_t n = 0; (n = std::fread(buffer, 1, sizeof buffer, client)) > 0;) {
+    printed.append(buffer, n);
+  }
+  const int client_status = ::pclose(client);
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_EQ(client_status, 0) << printed;
+  EXPECT_NE(out.find("Streaming live data on 127.0.0.1:" + port), std::string::npos) << out;
+  EXPECT_NE(printed.find(R"("protocol": "isokin-stream")"), std::string::npos) << printed;
+  EXPECT_NE(printed.find(R"("id": "S-9")"), std::string::npos) << printed;
+
+  std::multiset<std::string> live;
+  std::istringstream lines(printed);
+  std::size_t received = 0;
+  for (std::string line; std::getline(lines, line);) {
+    std::sscanf(line.c_str(), "stream ended: %zu samples received", &received);
+    const auto at = line.find("peak torque ");
+    double peak = 0.0;
+    double angle = 0.0;
+    if (at == std::string::npos ||
+        std::sscanf(line.c_str() + at, "peak torque %lf N·m at %lf°", &peak, &angle) != 2) {
+      continue;
+    }
+    char normalised[64];
+    std::snprintf(normalised, sizeof normalised, "%.1f|%.0f", peak, angle);
+    live.insert(normalised);
+  }
+  std::string json;
+  ASSERT_EQ(run({"analyze", "--json", file.string()}, &json), 0);
+  std::multiset<std::string> offline;
+  const auto analysis = nlohmann::json::parse(json);
+  for (const auto& set : analysis["sets"]) {
+    for (const char* movement : {"extension", "flexion"}) {
+      for (const auto& r : set[movement]["repetitions"]) {
+        char line[64];
+        std::snprintf(line, sizeof line, "%.1f|%.0f", r["peak_torque_nm"].get<double>(),
+                      r["angle_at_peak_deg"].get<double>());
+        offline.insert(line);
+      }
+    }
+  }
+  EXPECT_GT(offline.size(), 20u);
+  EXPECT_EQ(live, offline);
+
+  const Session session = read_session(file);
+  std::size_t recorded = 0;
+  for (const auto& set : session.sets) recorded += set.signals.size();
+  EXPECT_EQ(received, recorded);
+  std::set<std::string> kinds;
+  for (const auto& event : session.events) kinds.insert(event.kind);
+  EXPECT_TRUE(kinds.contains("stream-client"));
+  EXPECT_TRUE(kinds.contains("stream-stats"));
 }
 
 }  // namespace

@@ -1,0 +1,23 @@
+// libFuzzer target: what a live-stream client sends, split into lines as the server splits it.
+// parse_client_message must answer every line (ping, or invalid with a reason) and never throw.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include "isokin/acquisition/live_stream.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  using isokin::acquisition::ClientMessageKind;
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  for (;;) {
+    const auto end = text.find('\n');
+    const auto message = isokin::acquisition::parse_client_message(text.substr(0, end));
+    const bool consistent =
+        message.kind == ClientMessageKind::kPing ? message.error.empty() : !message.error.empty();
+    if (!consistent) std::abort();
+    if (end == std::string_view::npos) break;
+    text.remove_prefix(end + 1);
+  }
+  return 0;
+}

@@ -44,10 +44,10 @@ struct RunOptions {
   std::string stream_bind = "127.0.0.1";  // another address only when asked (docs/security.md)
   int stream_wait_clients = 0;            // wait for this many stream clients before the first set
   std::uint64_t seed = 1;                 // sim
-  std::string port;     // serial: device path (empty = the profile's)
-  std::string profile;  // serial, labjack-u6: profile name or JSON file
-  std::string serial;   // labjack-u6: serial number (empty = the first found)
-  bool fast = false;    // hidden: no real-time pacing, no rests (tests, demos)
+  std::string port;                       // serial: device path (empty = the profile's)
+  std::string profile;                    // serial, labjack-u6: profile name or JSON file
+  std::string serial;                     // labjack-u6: serial number (empty = the first found)
+  bool fast = false;                      // hidden: no real-time pacing, no rests (tests, demos)
 };
 int run_protocol(const RunOptions& options, std::ostream& out);
 int run_protocols(std::ostream& out);

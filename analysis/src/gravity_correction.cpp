@@ -19,18 +19,27 @@ std::string_view to_string(GravityMode mode) {
   return "off";
 }
 
+Eigen::ArrayXd gravity_lever(const Eigen::Ref<const Eigen::ArrayXd>& angle_deg,
+                             drivers::Joint joint) {
+  const Eigen::ArrayXd radians = angle_deg * (std::numbers::pi / 180.0);
+  return joint == drivers::Joint::kTrunk ? Eigen::ArrayXd(radians.sin())
+                                         : Eigen::ArrayXd(radians.cos());
+}
+
 GravityEstimate estimate_limb_moment(const Eigen::Ref<const Eigen::ArrayXd>& torque,
                                      const Eigen::Ref<const Eigen::ArrayXd>& angle_deg,
                                      const Eigen::Ref<const Eigen::ArrayXd>& velocity,
-                                     const GravitySettings& settings, double sample_rate_hz) {
+                                     const GravitySettings& settings, double sample_rate_hz,
+                                     drivers::Joint joint) {
   GravityEstimate g;
+  const Eigen::ArrayXd lever = gravity_lever(angle_deg, joint);
   double sum_tc = 0.0;
   double sum_cc = 0.0;
   int n = 0;
   for (Eigen::Index i = 0; i < torque.size(); ++i) {
     if (!(std::abs(velocity[i]) < settings.rest_velocity)) continue;
     if (!std::isfinite(torque[i]) || !std::isfinite(angle_deg[i])) continue;
-    const double c = std::cos(angle_deg[i] * std::numbers::pi / 180.0);
+    const double c = lever[i];
     sum_tc += torque[i] * c;
     sum_cc += c * c;
     ++n;
@@ -50,14 +59,16 @@ GravityEstimate estimate_limb_moment(const Eigen::Ref<const Eigen::ArrayXd>& tor
 }
 
 GravityEstimate estimate_limb_moment_from_trial(const Eigen::Ref<const Eigen::ArrayXd>& torque,
-                                                const Eigen::Ref<const Eigen::ArrayXd>& angle_deg) {
+                                                const Eigen::Ref<const Eigen::ArrayXd>& angle_deg,
+                                                drivers::Joint joint) {
+  const Eigen::ArrayXd lever = gravity_lever(angle_deg, joint);
   constexpr int kMinSamples = 10;
   constexpr double kMinCosVariance = 0.01;  // e.g. a range of ≈ 20° around 45°
   GravityEstimate g;
   double n = 0.0, sc = 0.0, scc = 0.0, st = 0.0, stc = 0.0;
   for (Eigen::Index i = 0; i < torque.size(); ++i) {
     if (!std::isfinite(torque[i]) || !std::isfinite(angle_deg[i])) continue;
-    const double c = std::cos(angle_deg[i] * std::numbers::pi / 180.0);
+    const double c = lever[i];
     n += 1.0;
     sc += c;
     scc += c * c;
@@ -81,9 +92,10 @@ GravityEstimate estimate_limb_moment_from_trial(const Eigen::Ref<const Eigen::Ar
 }
 
 void correct_for_gravity(Eigen::Ref<Eigen::ArrayXd> torque,
-                         const Eigen::Ref<const Eigen::ArrayXd>& angle_deg, double limb_moment) {
+                         const Eigen::Ref<const Eigen::ArrayXd>& angle_deg, double limb_moment,
+                         drivers::Joint joint) {
   if (limb_moment == 0.0) return;
-  torque += limb_moment * (angle_deg * (std::numbers::pi / 180.0)).cos();
+  torque += limb_moment * gravity_lever(angle_deg, joint);
 }
 
 }  // namespace isokin::analysis

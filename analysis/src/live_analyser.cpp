@@ -78,15 +78,7 @@ LiveAnalyser::LiveAnalyser(const acquisition::SetInfo& set, double sample_rate_h
           "has none: no phases");
     }
   }
-  // An isometric effort is measured from the resting torque at the hold angle, whatever the
-  // joint, so gravity "from rest" applies there without the knee's T_g·cos θ model.
-  const bool isometric_from_rest = isometric && settings_.gravity.mode == GravityMode::kFromRest;
-  if (set_.setpoint.joint != drivers::Joint::kKnee && settings_.gravity.mode != GravityMode::kOff &&
-      !isometric_from_rest) {
-    // T_g·cos θ assumes θ = 0 is horizontal (seated knee); the trunk's 0 is upright.
-    gravity_.reason = "the limb-weight model T_g·cos θ is for the knee; off for this joint";
-    gravity_decided_ = true;
-  } else if (settings_.gravity.mode == GravityMode::kGiven) {
+  if (settings_.gravity.mode == GravityMode::kGiven) {
     gravity_.mode = GravityMode::kGiven;
     gravity_.limb_moment = settings_.gravity.limb_moment;
     gravity_decided_ = true;
@@ -174,9 +166,9 @@ void LiveAnalyser::decide_gravity(std::int64_t rest_end) {
     decide_isometric_gravity();
     return;
   }
-  gravity_ =
-      estimate_limb_moment(column(torque_, 0, rest_end), column(angle_, 0, rest_end),
-                           column(velocity_, 0, rest_end), settings_.gravity, sample_rate_hz_);
+  gravity_ = estimate_limb_moment(column(torque_, 0, rest_end), column(angle_, 0, rest_end),
+                                  column(velocity_, 0, rest_end), settings_.gravity,
+                                  sample_rate_hz_, set_.setpoint.joint);
 }
 
 void LiveAnalyser::decide_isometric_gravity() {
@@ -193,7 +185,8 @@ void LiveAnalyser::decide_isometric_gravity() {
   isometric_baseline_ = baseline;
   gravity_.mode = GravityMode::kFromRest;
   gravity_.rest_samples = rest;
-  const double cosine = std::cos(set_.setpoint.hold_angle * std::numbers::pi / 180.0);
+  const double cosine =
+      gravity_lever(Eigen::ArrayXd::Constant(1, set_.setpoint.hold_angle), set_.setpoint.joint)[0];
   gravity_.limb_moment = std::abs(cosine) >= 0.1 ? -baseline / cosine : 0.0;
 }
 
@@ -221,7 +214,7 @@ void LiveAnalyser::publish(const MovementPhase& phase) {
   if (phases_ == Phases::kIsometric && gravity_.mode == GravityMode::kFromRest) {
     torque -= isometric_baseline_;
   } else {
-    correct_for_gravity(torque, angle, gravity_.limb_moment);
+    correct_for_gravity(torque, angle, gravity_.limb_moment, set_.setpoint.joint);
   }
   const Eigen::ArrayXd filtered_torque = filter_.filtfilt(torque);
   const Eigen::ArrayXd filtered_velocity = filter_.filtfilt(velocity);

@@ -77,13 +77,9 @@ SessionAnalysis analyze_session(const acquisition::Session& session,
     GravityTrial trial;
     trial.set_index = set.info.index;
     trial.side = set.info.setpoint.side;
-    if (set.info.setpoint.joint == drivers::Joint::kKnee) {
-      trial.estimate =
-          estimate_limb_moment_from_trial(Eigen::Map<const Eigen::ArrayXd>(sig.torque.data(), n),
-                                          Eigen::Map<const Eigen::ArrayXd>(sig.angle.data(), n));
-    } else {
-      trial.estimate.reason = "the limb-weight model T_g·cos θ is for the knee";
-    }
+    trial.estimate = estimate_limb_moment_from_trial(
+        Eigen::Map<const Eigen::ArrayXd>(sig.torque.data(), n),
+        Eigen::Map<const Eigen::ArrayXd>(sig.angle.data(), n), set.info.setpoint.joint);
     if (trial.estimate.mode == GravityMode::kFromTrial) {
       trial_moment[trial.side] = trial.estimate.limb_moment;
     }
@@ -92,9 +88,8 @@ SessionAnalysis analyze_session(const acquisition::Session& session,
   for (const auto& set : session.sets) {
     if (set.info.kind == acquisition::kSetKindGravity) continue;
     const auto trial = trial_moment.find(set.info.setpoint.side);
-    const bool use_trial = settings.gravity.mode == GravityMode::kFromRest &&
-                           trial != trial_moment.end() &&
-                           set.info.setpoint.joint == drivers::Joint::kKnee;
+    const bool use_trial =
+        settings.gravity.mode == GravityMode::kFromRest && trial != trial_moment.end();
     AnalysisSettings set_settings = settings;
     if (use_trial) {
       set_settings.gravity.mode = GravityMode::kGiven;

@@ -102,11 +102,10 @@ class AnalyserConsumer final : public acquisition::SampleConsumer {
     trial_torque_.clear();
     trial_angle_.clear();
     if (in_gravity_trial_) return;  // relaxed limb: nothing to analyse, only the limb's weight
-    // The same choice analyze_session makes, so live numbers equal `isokin analyze`: a knee set
-    // uses the limb moment of its side's passive gravity trial when one was recorded.
+    // The same choice analyze_session makes, so live numbers equal `isokin analyze`: a set uses
+    // the limb (or trunk) moment of its side's passive gravity trial when one was recorded.
     analysis::AnalysisSettings settings;
-    if (const auto trial = trial_moment_.find(side_);
-        trial != trial_moment_.end() && joint_ == drivers::Joint::kKnee) {
+    if (const auto trial = trial_moment_.find(side_); trial != trial_moment_.end()) {
       settings.gravity.mode = analysis::GravityMode::kGiven;
       settings.gravity.limb_moment = trial->second;
     }
@@ -130,11 +129,11 @@ class AnalyserConsumer final : public acquisition::SampleConsumer {
   void end_set(const SetStats& /*stats*/) override {
     if (analyser_) analyser_->finish();
     analyser_.reset();
-    if (in_gravity_trial_ && joint_ == drivers::Joint::kKnee) {
+    if (in_gravity_trial_) {
       const auto n = static_cast<Eigen::Index>(trial_torque_.size());
       const auto estimate = analysis::estimate_limb_moment_from_trial(
           Eigen::Map<const Eigen::ArrayXd>(trial_torque_.data(), n),
-          Eigen::Map<const Eigen::ArrayXd>(trial_angle_.data(), n));
+          Eigen::Map<const Eigen::ArrayXd>(trial_angle_.data(), n), joint_);
       if (estimate.mode == analysis::GravityMode::kFromTrial) {
         trial_moment_[side_] = estimate.limb_moment;
         say(fmt::format("  gravity trial: limb moment {:.1f} N·m", estimate.limb_moment));

@@ -286,21 +286,36 @@ TEST(GravityCorrection, PassiveTrialGivesTheLimbMomentDespiteAnOffset) {
   EXPECT_EQ(analyze_session(session, off).sets[0].gravity.mode, GravityMode::kOff);
 }
 
-TEST(GravityCorrection, OffForTheTrunkWhoseZeroIsUpright) {
+// The trunk's 0° is upright: its weight's flexor moment is T_g·sin θ, not cos θ. A rest at 60°
+// flexion measures −T_g·sin 60°; the correction adds T_g·sin θ back along the movement.
+TEST(GravityCorrection, TheTrunksWeightActsWithTheSineOfItsFlexion) {
+  constexpr double kTg = 120.0;  // upper body, horizontal
+  const auto weight = [](double a) { return -kTg * std::sin(kPi * a / 180.0); };
   SyntheticSet s(1000.0);
-  s.rest(0.5, 0.0, [](double) { return -20.0; });
-  s.move(0.0, 60.0, 60.0, 600.0, [](double a) { return -80 * std::sin(kPi * a / 60.0); });
-  s.move(60.0, 0.0, 60.0, 600.0, [](double a) { return 150 * std::sin(kPi * a / 60.0); });
+  s.rest(0.5, 60.0, weight);
+  s.move(60.0, 0.0, 60.0, 600.0,
+         [&](double a) { return 150 * std::sin(kPi * a / 60.0) + weight(a); });
+  s.move(0.0, 60.0, 60.0, 600.0,
+         [&](double a) { return -80 * std::sin(kPi * a / 60.0) + weight(a); });
   auto set = s.set(60, 60);
   set.info.setpoint.joint = isokin::drivers::Joint::kTrunk;
-  AnalysisSettings given;
-  given.gravity.mode = GravityMode::kGiven;
-  given.gravity.limb_moment = 20.0;
-  const auto a = analyze_set(set, given, 0.0, 1000.0);
-  EXPECT_EQ(a.gravity.mode, GravityMode::kOff);
-  EXPECT_NE(a.gravity.reason.find("knee"), std::string::npos);
-  expect_rel(a.extension.peak_torque, 150.0);  // uncorrected
+  const auto a = analyze_set(set, {}, 0.0, 1000.0);
+  EXPECT_EQ(a.gravity.mode, GravityMode::kFromRest);
+  expect_rel(a.gravity.limb_moment, kTg, 1e-9);
+  // The muscles' own peaks, on paper: 150 and 80 N·m at 30°.
+  expect_rel(a.extension.peak_torque, 150.0);
+  expect_rel(a.flexion.peak_torque, 80.0);
   EXPECT_EQ(a.extension.muscle_group, "trunk extensors");
+  // Upright (sin 0° = 0) a rest tells nothing about T_g: off, and the reason says why.
+  SyntheticSet upright(1000.0);
+  upright.rest(0.5, 0.0, weight);
+  upright.move(0.0, 60.0, 60.0, 600.0,
+               [&](double a) { return -80 * std::sin(kPi * a / 60.0) + weight(a); });
+  auto set2 = upright.set(60, 60);
+  set2.info.setpoint.joint = isokin::drivers::Joint::kTrunk;
+  const auto b = analyze_set(set2, {}, 0.0, 1000.0);
+  EXPECT_EQ(b.gravity.mode, GravityMode::kOff);
+  EXPECT_NE(b.gravity.reason.find("vertical"), std::string::npos) << b.gravity.reason;
 }
 
 TEST(GravityCorrection, OffWithAReasonWhenTheRestIsVerticalOrMissing) {

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "export_command.h"
 #include "isokin/acquisition/session_file.h"
 
 namespace isokin::cli {
@@ -77,10 +78,21 @@ int run_repair(const RepairOptions& o, std::ostream& out) {
 int run_anonymize(const AnonymizeOptions& o, std::ostream& out) {
   check_new_output(o.file, o.out, "anonymize");
   acquisition::Session session = acquisition::read_session(o.file);
+  const std::vector<std::string> removed = anonymize(session, o.subject);
+  write_new_session(o.out, session);
+  fmt::print(out, "{}: anonymized copy written to {}\n", o.file.string(), o.out.string());
+  for (const auto& r : removed) fmt::print(out, "  removed: {}\n", r);
+  return 0;
+}
+
+}  // namespace
+
+std::vector<std::string> anonymize(acquisition::Session& session, const std::string& subject_id) {
   std::vector<std::string> removed;
   auto& subject = session.info.subject;
-  if (subject.id != o.subject) removed.emplace_back("subject id (replaced by '" + o.subject + "')");
-  subject.id = o.subject;
+  if (subject.id != subject_id)
+    removed.emplace_back("subject id (replaced by '" + subject_id + "')");
+  subject.id = subject_id;
   if (!subject.name.empty()) removed.emplace_back("subject name");
   if (!subject.birth_date.empty()) removed.emplace_back("birth date");
   subject.name.clear();
@@ -101,13 +113,8 @@ int run_anonymize(const AnonymizeOptions& o, std::ostream& out) {
     }
   }
   if (notes > 0) removed.push_back(fmt::format("{} operator note(s)", notes));
-  write_new_session(o.out, session);
-  fmt::print(out, "{}: anonymized copy written to {}\n", o.file.string(), o.out.string());
-  for (const auto& r : removed) fmt::print(out, "  removed: {}\n", r);
-  return 0;
+  return removed;
 }
-
-}  // namespace
 
 FileCommands::FileCommands(CLI::App& app) {
   repair_cmd_ = app.add_subcommand(
@@ -125,11 +132,25 @@ FileCommands::FileCommands(CLI::App& app) {
   anonymize_cmd_->add_option("--out", anonymize_.out, "New session file to write")->required();
   anonymize_cmd_->add_option("--subject", anonymize_.subject, "Subject id of the copy")
       ->capture_default_str();
+
+  export_cmd_ = app.add_subcommand(
+      "export",
+      "Signals, events and results for R, pandas, MATLAB: csv (a folder of tidy tables), json "
+      "(one document) or mat (MATLAB v5)");
+  export_cmd_->add_option("FILE", export_.file, "Session file")->required();
+  export_cmd_->add_option("--format", export_.format, "csv, json or mat")->required();
+  export_cmd_->add_option("--out", export_.out, "Folder (csv) or file (json, mat) to create")
+      ->required();
+  export_cmd_->add_flag("--anonymize", export_.anonymize,
+                        "Leave out personal data, as `isokin anonymize` does");
+  export_cmd_->add_option("--subject", export_.subject, "Subject id with --anonymize")
+      ->capture_default_str();
 }
 
 std::optional<int> FileCommands::run(std::ostream& out) const {
   if (*repair_cmd_) return run_repair(repair_, out);
   if (*anonymize_cmd_) return run_anonymize(anonymize_, out);
+  if (*export_cmd_) return run_export(export_, out);
   return std::nullopt;
 }
 

@@ -1,11 +1,15 @@
 #pragma once
-// Subcommands that make a new session file from an existing one: repair, anonymize.
+// Subcommands that make new files from an existing session: repair, anonymize, export.
 
 #include <CLI/CLI.hpp>
 #include <filesystem>
 #include <optional>
 #include <ostream>
 #include <string>
+#include <vector>
+
+#include "export_command.h"
+#include "isokin/acquisition/session.h"
 
 namespace isokin::cli {
 
@@ -20,6 +24,10 @@ struct AnonymizeOptions {
   std::string subject = "anonymous";
 };
 
+// Removes personal data from a session in memory (subject id replaced, name, birth date,
+// device serial, time of day, operator notes); returns what was removed, for the user.
+std::vector<std::string> anonymize(acquisition::Session& session, const std::string& subject_id);
+
 class FileCommands {
  public:
   explicit FileCommands(CLI::App& app);
@@ -29,8 +37,10 @@ class FileCommands {
  private:
   CLI::App* repair_cmd_ = nullptr;
   CLI::App* anonymize_cmd_ = nullptr;
+  CLI::App* export_cmd_ = nullptr;
   RepairOptions repair_;
   AnonymizeOptions anonymize_;
+  ExportOptions export_;
 };
 
 }  // namespace isokin::cli

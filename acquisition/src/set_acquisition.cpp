@@ -60,7 +60,8 @@ void run_driver(drivers::Device& device, SpscRing<Sample>& ring, std::size_t blo
   outcome.finished.store(true, std::memory_order_release);
 }
 
-// Watches the device clock: a step longer than 1.5 sample periods is a gap.
+// Watches the device clock: a step longer than 1.5 sample periods is a gap, and a step that is
+// not forward (a clock reset or a jump back) is counted with them: both break the time axis.
 struct GapDetector {
   double period = 0.0;
   double previous = -1.0;
@@ -68,7 +69,8 @@ struct GapDetector {
   double first_gap_time = 0.0;
   void check(std::span<const Sample> samples) {
     for (const Sample& s : samples) {
-      if (period > 0.0 && previous >= 0.0 && s.time - previous > 1.5 * period) {
+      const double step = s.time - previous;
+      if (period > 0.0 && previous >= 0.0 && !(step > 0.0 && step <= 1.5 * period)) {
         if (gaps++ == 0) first_gap_time = s.time;
       }
       previous = s.time;

@@ -1,6 +1,7 @@
 // One set through the real path: driver thread -> SPSC ring -> HDF5 writer, then read back.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -188,6 +189,54 @@ TEST_F(SetAcquisition, DeviceVanishingMidSetKeepsWhatWasRecorded) {
   EXPECT_EQ(session.sets[0].signals.size(), 2500U);
   EXPECT_FALSE(session.sets[0].stats.complete);
   EXPECT_NE(session.sets[0].stats.end_reason.find("disconnected"), std::string::npos);
+}
+
+// A device clock that jumps (forward 5 s, then back 2 s: a reset or a resync) is recorded as it
+// came, every sample kept, and the jumps are written as one "gap" event that counts both.
+class JumpingClockDevice final : public Device {
+ public:
+  DeviceDescription describe() const override { return {"jumping", "test", "0", 1000.0, {}, {}}; }
+  void open() override {}
+  bool apply(const MotionSetpoint&) override { return false; }
+  void start() override {}
+  ReadResult read(std::span<Sample> out) override {
+    if (delivered_ >= 3000) return {0, ReadStatus::kEndOfStream, {}};
+    const std::size_t n = std::min<std::size_t>(out.size(), 3000 - delivered_);
+    for (std::size_t i = 0; i < n; ++i) out[i] = Sample{time_of(delivered_ + i), 1.0, 2.0, 3.0, 0};
+    delivered_ += n;
+    return {n, ReadStatus::kOk, {}};
+  }
+  void stop() override {}
+  void close() override {}
+  static double time_of(std::size_t i) {
+    const double t = static_cast<double>(i) / 1000.0;
+    return i < 1000 ? t : i < 2000 ? t + 5.0 : t + 3.0;
+  }
+
+ private:
+  std::size_t delivered_ = 0;
+};
+
+TEST_F(SetAcquisition, DeviceClockJumpsAreKeptAndRecordedAsEvents) {
+  JumpingClockDevice device;
+  const fs::path file = dir_ / "jumps.h5";
+  {
+    SessionWriter writer(file, session_info(device));
+    const SetStats stats = acquire_set(device, writer, SetInfo{});
+    EXPECT_TRUE(stats.complete);
+    writer.finish();
+  }
+  const Session session = read_session(file);
+  ASSERT_EQ(session.sets.size(), 1U);
+  const auto& time = session.sets[0].signals.time;
+  ASSERT_EQ(time.size(), 3000U);
+  for (std::size_t i = 0; i < time.size(); ++i) ASSERT_EQ(time[i], JumpingClockDevice::time_of(i));
+  const auto gap = std::find_if(session.events.begin(), session.events.end(),
+                                [](const Event& e) { return e.kind == "gap"; });
+  ASSERT_NE(gap, session.events.end());
+  // Forward at sample 1000 (to 6.000 s), backward at sample 2000 (to 5.000 s).
+  EXPECT_NE(gap->detail.find("2 gaps in the device clock, first at 6.0000 s"), std::string::npos)
+      << gap->detail;
 }
 
 TEST_F(SetAcquisition, StopRequestEndsTheSetAsAborted) {

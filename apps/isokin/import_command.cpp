@@ -5,9 +5,9 @@
 
 #include <utility>
 
+#include <optional>
 #include "analysis_cli.h"
 #include "isokin/acquisition/import.h"
-#include <optional>
 
 #include "isokin/acquisition/session_file.h"
 

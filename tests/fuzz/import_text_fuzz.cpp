@@ -14,10 +14,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view content(reinterpret_cast<const char*>(data) + 1, size - 1);
   isokin::acquisition::ImportOptions options;
   switch (data[0] % 7) {
-    case 0: options.format = ImportFormat::kBiodex; break;
-    case 1: options.format = ImportFormat::kBiodex6Line; break;
-    case 2: options.format = ImportFormat::kIsoMed; break;
-    case 3: options.format = ImportFormat::kViconCsv; break;
+    case 0:
+      options.format = ImportFormat::kBiodex;
+      break;
+    case 1:
+      options.format = ImportFormat::kBiodex6Line;
+      break;
+    case 2:
+      options.format = ImportFormat::kIsoMed;
+      break;
+    case 3:
+      options.format = ImportFormat::kViconCsv;
+      break;
     case 4:  // the generic importer as the README's ADC files need it
       options.format = ImportFormat::kDelimited;
       options.columns = "torque=1,velocity=2,angle=3";

@@ -508,18 +508,19 @@ void check_event(const Event& event) {
 // The fixed-length form of a checked event's text. A detail longer than its column is cut at a
 // UTF-8 character boundary and marked with "…" rather than refused, so a long device message is
 // never the reason an event is lost.
+// `into` is the row's zeroed bytes: NUL padding, no terminator needed (H5T_STR_NULLPAD).
 void pack_event_text(const Event& event, std::size_t column, char* into) {
   const std::string& text = column == 2 ? event.kind : event.detail;
   const std::size_t bytes = kEventTextBytes[column - 2];
   if (text.size() <= bytes) {
-    std::memcpy(into, text.data(), text.size());
+    std::copy_n(text.data(), text.size(), into);
     return;
   }
   constexpr std::string_view kEllipsis = "\u2026";
   std::size_t keep = bytes - kEllipsis.size();
   while (keep > 0 && (static_cast<unsigned char>(text[keep]) & 0xC0U) == 0x80U) --keep;
-  std::memcpy(into, text.data(), keep);
-  std::memcpy(into + keep, kEllipsis.data(), kEllipsis.size());
+  std::copy_n(text.data(), keep, into);
+  std::copy_n(kEllipsis.data(), kEllipsis.size(), into + keep);
 }
 
 EventDatasets open_event_datasets(const ErrorContext& ctx, hid_t file) {

@@ -145,12 +145,29 @@ FileCommands::FileCommands(CLI::App& app) {
                         "Leave out personal data, as `isokin anonymize` does");
   export_cmd_->add_option("--subject", export_.subject, "Subject id with --anonymize")
       ->capture_default_str();
+
+  batch_cmd_ = app.add_subcommand(
+      "batch", "Analyse a cohort's sessions on all cores into one tidy results table");
+  batch_cmd_->add_option("PATHS", batch_.inputs, "Session files or folders (*.h5 found inside)")
+      ->required();
+  batch_cmd_->add_option("--out", batch_.out, "Results table (CSV) to write")->required();
+  batch_cmd_->add_option("--jobs", batch_.jobs, "Parallel analyses (default: every core)");
+  batch_cmd_->add_option("--shard", batch_.shard,
+                         "i/n: only every n-th session of the sorted list (cluster job arrays)");
+  batch_cmd_->add_flag("--resume", batch_.resume,
+                       "Keep the sessions already in --out, do the rest");
+
+  merge_cmd_ = app.add_subcommand("merge", "Join batch tables (shards) into one, as a single run");
+  merge_cmd_->add_option("PARTS", merge_.parts, "Batch tables")->required();
+  merge_cmd_->add_option("--out", merge_.out, "Table to write")->required();
 }
 
 std::optional<int> FileCommands::run(std::ostream& out) const {
   if (*repair_cmd_) return run_repair(repair_, out);
   if (*anonymize_cmd_) return run_anonymize(anonymize_, out);
   if (*export_cmd_) return run_export(export_, out);
+  if (*batch_cmd_) return run_batch(batch_, out);
+  if (*merge_cmd_) return run_merge(merge_, out);
   return std::nullopt;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
-// Subcommands that make new files from an existing session: repair, anonymize, export.
+// Subcommands that make new files from existing sessions: repair, anonymize, export, batch,
+// merge.
 
 #include <CLI/CLI.hpp>
 #include <filesystem>
@@ -8,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "batch_command.h"
 #include "export_command.h"
 #include "isokin/acquisition/session.h"
 
@@ -38,9 +40,13 @@ class FileCommands {
   CLI::App* repair_cmd_ = nullptr;
   CLI::App* anonymize_cmd_ = nullptr;
   CLI::App* export_cmd_ = nullptr;
+  CLI::App* batch_cmd_ = nullptr;
+  CLI::App* merge_cmd_ = nullptr;
   RepairOptions repair_;
   AnonymizeOptions anonymize_;
   ExportOptions export_;
+  BatchOptions batch_;
+  MergeOptions merge_;
 };
 
 }  // namespace isokin::cli

@@ -22,6 +22,7 @@
 
 #include "isokin/acquisition/session_file.h"
 #include "isokin/analysis/session_analysis.h"
+#include "result_csv.h"
 
 namespace isokin::cli {
 namespace {
@@ -33,17 +34,6 @@ constexpr std::string_view kHeader =
     "contraction,parameter,value,unit";
 // The last row of each file: says its rows are all there (what --resume trusts).
 constexpr std::string_view kDoneParameter = "rows_of_this_file";
-
-std::string csv_field(std::string_view text) {
-  if (text.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(text);
-  std::string quoted = "\"";
-  for (const char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return quoted + "\"";
-}
-
-std::string number(double value) {
-  return std::isfinite(value) ? fmt::format("{}", value) : std::string();
-}
 
 // Every session file named or found under a named folder, in one order whatever the machine.
 std::vector<std::string> cohort_files(const std::vector<std::string>& inputs) {
@@ -78,13 +68,13 @@ std::string rows_of(const std::string& file) {
                        std::string_view parameter, double value, std::string_view unit) {
     if (!std::isfinite(value)) return;
     rows += fmt::format("{},{},{},{},{},{},{}\n", name, subject, set_part, movement_part, parameter,
-                        number(value), unit);
+                        exact_number(value), unit);
     ++count;
   };
   for (const auto& s : a.sets) {
     const std::string set_part =
         fmt::format("{},{},{},{},{}", s.set_index, drivers::to_string(s.side), csv_field(s.kind),
-                    number(s.velocity), number(s.hold_angle));
+                    exact_number(s.velocity), exact_number(s.hold_angle));
     for (const auto* m : {&s.extension, &s.flexion}) {
       if (m->best_repetition < 0) continue;
       const std::string movement_part =
@@ -105,12 +95,12 @@ std::string rows_of(const std::string& file) {
   }
   for (const auto& r : a.ratios) {
     const std::string set_part = fmt::format(",{},,{},{}", drivers::to_string(r.side),
-                                             number(r.velocity), number(r.hold_angle));
+                                             exact_number(r.velocity), exact_number(r.hold_angle));
     row(set_part, ",,", r.kind, r.value, "1");
   }
   for (const auto& b : a.bilateral) {
     const std::string set_part = fmt::format(",{},,{},{}", drivers::to_string(b.weaker_side),
-                                             number(b.velocity), number(b.hold_angle));
+                                             exact_number(b.velocity), exact_number(b.hold_angle));
     const std::string movement_part =
         fmt::format(",{},{}", csv_field(b.muscle_group), drivers::to_string(b.contraction));
     row(set_part, movement_part, "bilateral_deficit_weaker_side", b.deficit_percent, "%");

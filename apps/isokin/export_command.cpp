@@ -25,19 +25,6 @@ namespace fs = std::filesystem;
 using acquisition::RecordedSet;
 using acquisition::Session;
 
-// RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled.
-std::string csv_field(std::string_view text) {
-  if (text.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(text);
-  std::string quoted = "\"";
-  for (const char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return quoted + "\"";
-}
-
-// Shortest text that reads back as the same double; empty for NaN (a missing value).
-std::string number(double value) {
-  return std::isfinite(value) ? fmt::format("{}", value) : std::string();
-}
-
 std::ofstream open_output(const fs::path& path) {
   std::ofstream out(path, std::ios::binary);
   if (!out) throw std::runtime_error(fmt::format("export: cannot create {}", path.string()));
@@ -94,9 +81,9 @@ void export_csv(const Session& session, const analysis::SessionAnalysis& analysi
     for (const RecordedSet& set : session.sets) {
       const auto& sig = set.signals;
       for (std::size_t i = 0; i < sig.size(); ++i) {
-        fmt::print(out, "{},{},{},{},{},{}\n", set.info.index, number(sig.time[i]),
-                   number(sig.torque[i]), number(sig.angle[i]), number(sig.velocity[i]),
-                   sig.status[i]);
+        fmt::print(out, "{},{},{},{},{},{}\n", set.info.index, exact_number(sig.time[i]),
+                   exact_number(sig.torque[i]), exact_number(sig.angle[i]),
+                   exact_number(sig.velocity[i]), sig.status[i]);
       }
     }
     check_written(out, path);
@@ -111,8 +98,8 @@ void export_csv(const Session& session, const analysis::SessionAnalysis& analysi
       fmt::print(out, "{},{},{},{},{},{},{},{},{},{},{},{},{}\n", set.info.index,
                  csv_field(set.info.kind), csv_field(set.info.label), set.info.attempt,
                  drivers::to_string(sp.joint), drivers::to_string(sp.side),
-                 drivers::to_string(sp.mode), number(sp.extension_velocity),
-                 number(sp.flexion_velocity), set.signals.size(), set.stats.complete ? 1 : 0,
+                 drivers::to_string(sp.mode), exact_number(sp.extension_velocity),
+                 exact_number(sp.flexion_velocity), set.signals.size(), set.stats.complete ? 1 : 0,
                  csv_field(set.stats.end_reason), set.stats.dropped_samples);
     }
     check_written(out, path);
@@ -122,7 +109,7 @@ void export_csv(const Session& session, const analysis::SessionAnalysis& analysi
     auto out = open_output(path);
     out << "time_s,set_index,kind,detail\n";
     for (const auto& e : session.events) {
-      fmt::print(out, "{},{},{},{}\n", number(e.time), e.set_index, csv_field(e.kind),
+      fmt::print(out, "{},{},{},{}\n", exact_number(e.time), e.set_index, csv_field(e.kind),
                  csv_field(e.detail));
     }
     check_written(out, path);

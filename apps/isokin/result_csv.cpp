@@ -25,6 +25,17 @@ std::ofstream open_csv(const std::filesystem::path& path) {
 
 }  // namespace
 
+std::string csv_field(std::string_view text) {
+  if (text.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(text);
+  std::string quoted = "\"";
+  for (const char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
+std::string exact_number(double value) {
+  return std::isfinite(value) ? fmt::format("{}", value) : std::string();
+}
+
 void write_results_csv(const acquisition::Session& /*session*/,
                        const analysis::SessionAnalysis& analysis,
                        const std::filesystem::path& dir) {

@@ -19,6 +19,11 @@ std::string_view to_string(GravityMode mode) {
   return "off";
 }
 
+double gravity_lever(double angle_deg, drivers::Joint joint) {
+  const double radians = angle_deg * std::numbers::pi / 180.0;
+  return joint == drivers::Joint::kTrunk ? std::sin(radians) : std::cos(radians);
+}
+
 Eigen::ArrayXd gravity_lever(const Eigen::Ref<const Eigen::ArrayXd>& angle_deg,
                              drivers::Joint joint) {
   const Eigen::ArrayXd radians = angle_deg * (std::numbers::pi / 180.0);

@@ -185,8 +185,7 @@ void LiveAnalyser::decide_isometric_gravity() {
   isometric_baseline_ = baseline;
   gravity_.mode = GravityMode::kFromRest;
   gravity_.rest_samples = rest;
-  const double cosine =
-      gravity_lever(Eigen::ArrayXd::Constant(1, set_.setpoint.hold_angle), set_.setpoint.joint)[0];
+  const double cosine = gravity_lever(set_.setpoint.hold_angle, set_.setpoint.joint);
   gravity_.limb_moment = std::abs(cosine) >= 0.1 ? -baseline / cosine : 0.0;
 }
 
@@ -236,10 +235,11 @@ void LiveAnalyser::publish(const MovementPhase& phase) {
   }
   // Still moving at the last sample: the set was stopped (abort, redo, unplug) mid-movement,
   // so its numbers describe part of a repetition. A lever already at rest is a whole movement.
-  // Efforts and device phases that reach the last sample were still open when it ended.
-  const bool cut_off = phases_ == Phases::kVelocity
-                           ? std::abs(velocity_[n - 1]) > settings_.segmentation.velocity_threshold
-                           : true;
+  // An effort reaching the last sample was still held when the recording ended; a movement
+  // (found from velocity or marked by the device, whose last mark often runs to the end of an
+  // export) was cut off only if the lever was still moving.
+  const bool cut_off = phases_ == Phases::kIsometric ||
+                       std::abs(velocity_[n - 1]) > settings_.segmentation.velocity_threshold;
   if (phase.end == n && cut_off) r.flags |= kPhaseTruncated;
   if (!finite) {
     r.flags |= kPhaseNonFinite;

@@ -388,6 +388,10 @@ TEST_F(Import, ASimulatedBiodexExportAnalysesLikeTheSimulator) {
   // The export's own Away/Toward marks made the phases (format v3 device segmentation).
   EXPECT_EQ(j["settings"]["segmentation"]["source"], "auto");
   EXPECT_EQ(j["sets"][0]["phases_from"], "device");
+  // The last "Toward" mark runs on through the rest to the end of the export: the lever had
+  // stopped, so the last flexion is whole, not cut off.
+  const auto& last_flexion = j["sets"][0]["flexion"]["repetitions"][2];
+  EXPECT_TRUE(last_flexion["flags"].empty()) << last_flexion["flags"];
   const auto session = isokin::acquisition::read_session(dir_ / "S-1 knee.h5");
   ASSERT_EQ(session.sets.size(), 1U);
   EXPECT_TRUE(session.sets[0].info.device_segmented);

@@ -19,6 +19,7 @@ namespace isokin::analysis {
 std::string_view to_string(GravityMode mode);
 
 // cos φ of the segment at joint angle θ (°): cos θ for the knee, sin θ for the trunk.
+double gravity_lever(double angle_deg, drivers::Joint joint);
 Eigen::ArrayXd gravity_lever(const Eigen::Ref<const Eigen::ArrayXd>& angle_deg,
                              drivers::Joint joint);
 

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,13 @@ struct SubjectInfo {
   // written only when not empty, removed by `isokin anonymize`.
   std::string name;
   std::string birth_date;  // ISO 8601 date, e.g. 1990-04-01
+  // Descriptive fields (version 4): what cohort summaries group by and the report shows.
+  // Empty / nullopt / 0 = not recorded.
+  std::string sex;    // "female", "male", "other" or empty
+  int age_years = 0;  // age at the session
+  std::string sport;  // free text, e.g. "football"
+  std::optional<drivers::Side> dominant_side;  // kLeft or kRight
+  std::optional<drivers::Side> injured_side;   // kLeft, kRight, or kNone = no injured side
 };
 
 struct SessionInfo {

@@ -10,7 +10,6 @@
 #include <array>
 #include <atomic>
 #include <cmath>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -20,8 +19,7 @@
 
 #include "isokin/acquisition/fan_out.h"
 #include "isokin/acquisition/live_stream.h"
-#include "isokin/analysis/gravity_correction.h"
-#include "isokin/analysis/live_analyser.h"
+#include "isokin/analysis/live_session_analyser.h"
 
 namespace isokin::cli {
 namespace {
@@ -63,154 +61,43 @@ std::string describe(const SetInfo& set) {
                      set.attempt > 1 ? fmt::format(" (attempt {})", set.attempt) : "");
 }
 
-// Per-repetition results as they are final.
-class AnalyserConsumer final : public acquisition::SampleConsumer {
- public:
-  // ends_sets: the device ends each set itself; otherwise this consumer ends it once the planned
-  // repetitions have been analysed.
-  AnalyserConsumer(Printer& printer, double sample_rate, double body_mass, std::atomic<int>& reps,
-                   bool ends_sets)
-      : printer_(printer),
-        sample_rate_(sample_rate),
-        body_mass_(body_mass),
-        reps_(reps),
-        device_ends_sets_(ends_sets) {}
+// docs/stream-protocol.md §5: one phase (extension or flexion) of a repetition.
+std::string repetition_json(const SetInfo& set, const analysis::PhaseResult& r) {
+  const nlohmann::json j = {{"type", "repetition"},
+                            {"set_index", set.index},
+                            {"repetition", r.repetition + 1},
+                            {"movement", drivers::to_string(r.movement)},
+                            {"muscle", analysis::muscle_group_name(set.setpoint.joint, r.muscle)},
+                            {"contraction", drivers::to_string(r.contraction)},
+                            {"start_time", r.start_time},
+                            {"end_time", r.end_time},
+                            {"peak_torque", r.peak_torque},
+                            {"angle_at_peak", r.angle_at_peak},
+                            {"time_to_peak", r.time_to_peak},
+                            {"work", r.work},
+                            {"mean_power", r.mean_power},
+                            {"range_of_motion", r.range_of_motion},
+                            {"gravity_moment", r.gravity_moment},
+                            {"counted", (r.flags & analysis::kPhaseTruncated) == 0},
+                            {"flags", r.flags}};
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
-  // Results also go to the stream's clients; printing can be off (stream only).
-  void set_outputs(bool print, acquisition::LiveStream* stream) {
-    print_ = print;
-    stream_ = stream;
-  }
-
-  void begin_set(const SetInfo& set) override {
-    set_index_ = set.index;
-    analyser_.reset();
-    reps_.store(0);
-    planned_ = set.setpoint.repetitions;
-    done_ = {0, 0};
-    if (!device_ends_sets_) {
-      printer_.line(
-          set.kind == acquisition::kSetKindGravity
-              ? "  the device only measures: type e + Enter when the passive sweep is done"
-              : fmt::format("  the device only measures: the set ends after {} "
-                            "extensions and flexions (or type e + Enter)",
-                            planned_));
-    }
-    side_ = set.setpoint.side;
-    joint_ = set.setpoint.joint;
-    in_gravity_trial_ = set.kind == acquisition::kSetKindGravity;
-    trial_torque_.clear();
-    trial_angle_.clear();
-    if (in_gravity_trial_) return;  // relaxed limb: nothing to analyse, only the limb's weight
-    // The same choice analyze_session makes, so live numbers equal `isokin analyze`: a set uses
-    // the limb (or trunk) moment of its side's passive gravity trial when one was recorded.
-    analysis::AnalysisSettings settings;
-    if (const auto trial = trial_moment_.find(side_); trial != trial_moment_.end()) {
-      settings.gravity.mode = analysis::GravityMode::kGiven;
-      settings.gravity.limb_moment = trial->second;
-    }
-    try {
-      analyser_ = std::make_unique<analysis::LiveAnalyser>(
-          set, sample_rate_, settings, [this](const analysis::PhaseResult& r) { report(r); },
-          body_mass_);
-    } catch (const std::exception& e) {
-      say(fmt::format("  live analysis off for this set: {}", e.what()));
-    }
-  }
-  void consume(std::span<const Sample> samples) override {
-    if (analyser_) analyser_->push(samples);
-    if (in_gravity_trial_) {
-      for (const Sample& s : samples) {
-        trial_torque_.push_back(s.torque);
-        trial_angle_.push_back(s.angle);
-      }
-    }
-  }
-  void end_set(const SetStats& /*stats*/) override {
-    if (analyser_) analyser_->finish();
-    analyser_.reset();
-    if (in_gravity_trial_) {
-      const auto n = static_cast<Eigen::Index>(trial_torque_.size());
-      const auto estimate = analysis::estimate_limb_moment_from_trial(
-          Eigen::Map<const Eigen::ArrayXd>(trial_torque_.data(), n),
-          Eigen::Map<const Eigen::ArrayXd>(trial_angle_.data(), n), joint_);
-      if (estimate.mode == analysis::GravityMode::kFromTrial) {
-        trial_moment_[side_] = estimate.limb_moment;
-        say(fmt::format("  gravity trial: limb moment {:.1f} N·m", estimate.limb_moment));
-      } else {
-        say(fmt::format("  gravity trial unusable: {}", estimate.reason));
-      }
-    }
-  }
-
- private:
-  void say(const std::string& text) {
-    if (print_) printer_.line(text);
-  }
-  void report(const analysis::PhaseResult& r) {
-    if (r.movement == drivers::Movement::kFlexion) reps_.store(r.repetition + 1);
-    if ((r.flags & analysis::kPhaseTruncated) == 0) {
-      ++done_[r.movement == drivers::Movement::kExtension ? 0 : 1];
-    }
-    if (!device_ends_sets_ && planned_ > 0 && done_[0] >= planned_ && done_[1] >= planned_) {
-      if (auto* runner = g_runner.load()) runner->request_end_set("planned repetitions recorded");
-    }
-    if (stream_ != nullptr) stream_->publish_json(repetition_json(r));
-    say(fmt::format(
-        "    rep {:>2} {:<9} {:<10} {:<10} peak {:6.1f} N·m at {:3.0f}°, work {:6.1f} J{}",
-        r.repetition + 1, drivers::to_string(r.movement),
-        analysis::muscle_group_name(joint_, r.muscle), drivers::to_string(r.contraction),
-        r.peak_torque, r.angle_at_peak, r.work,
-        (r.flags & analysis::kPhaseTruncated) != 0 ? "  (cut off: not counted)" : ""));
-  }
-
-  // docs/stream-protocol.md §5: one phase (extension or flexion) of a repetition.
-  std::string repetition_json(const analysis::PhaseResult& r) const {
-    const nlohmann::json j = {{"type", "repetition"},
-                              {"set_index", set_index_},
-                              {"repetition", r.repetition + 1},
-                              {"movement", drivers::to_string(r.movement)},
-                              {"muscle", analysis::muscle_group_name(joint_, r.muscle)},
-                              {"contraction", drivers::to_string(r.contraction)},
-                              {"start_time", r.start_time},
-                              {"end_time", r.end_time},
-                              {"peak_torque", r.peak_torque},
-                              {"angle_at_peak", r.angle_at_peak},
-                              {"time_to_peak", r.time_to_peak},
-                              {"work", r.work},
-                              {"mean_power", r.mean_power},
-                              {"range_of_motion", r.range_of_motion},
-                              {"gravity_moment", r.gravity_moment},
-                              {"counted", (r.flags & analysis::kPhaseTruncated) == 0},
-                              {"flags", r.flags}};
-    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  }
-
-  Printer& printer_;
-  double sample_rate_;
-  double body_mass_;
-  std::atomic<int>& reps_;
-  bool device_ends_sets_ = true;
-  int planned_ = 0;
-  std::array<int, 2> done_{};  // extensions, flexions analysed (not cut off)
-  bool print_ = true;
-  acquisition::LiveStream* stream_ = nullptr;
-  int set_index_ = -1;
-  drivers::Joint joint_ = drivers::Joint::kKnee;
-  drivers::Side side_ = drivers::Side::kRight;
-  std::unique_ptr<analysis::LiveAnalyser> analyser_;
-  bool in_gravity_trial_ = false;
-  std::vector<double> trial_torque_;  // the passive trial, analysed when it ends
-  std::vector<double> trial_angle_;
-  std::map<drivers::Side, double> trial_moment_;  // N·m, per side, from its gravity trial
-};
+std::string repetition_line(const SetInfo& set, const analysis::PhaseResult& r) {
+  return fmt::format(
+      "    rep {:>2} {:<9} {:<10} {:<10} peak {:6.1f} N·m at {:3.0f}°, work {:6.1f} J{}",
+      r.repetition + 1, drivers::to_string(r.movement),
+      analysis::muscle_group_name(set.setpoint.joint, r.muscle), drivers::to_string(r.contraction),
+      r.peak_torque, r.angle_at_peak, r.work,
+      (r.flags & analysis::kPhaseTruncated) != 0 ? "  (cut off: not counted)" : "");
+}
 
 // About once a second of device time: set, repetition, live peak torque, time left.
 class ProgressConsumer final : public acquisition::SampleConsumer {
  public:
-  ProgressConsumer(Printer& printer, const std::atomic<int>& reps,
+  ProgressConsumer(Printer& printer, const analysis::LiveSessionAnalyser& analyser,
                    const std::atomic<double>& seconds_after_set)
-      : printer_(printer), reps_(reps), seconds_after_set_(seconds_after_set) {}
+      : printer_(printer), analyser_(analyser), seconds_after_set_(seconds_after_set) {}
 
   void begin_set(const SetInfo& set) override {
     set_ = set;
@@ -224,17 +111,18 @@ class ProgressConsumer final : public acquisition::SampleConsumer {
       if (s.time >= next_report_) {
         next_report_ += 1.0;
         const double left = std::max(0.0, duration_ - s.time) + seconds_after_set_.load();
-        printer_.line(fmt::format("  [{}] rep {}/{}  peak {:.1f} N·m  ~{} left", describe(set_),
-                                  // the repetition under way: one past those analysed
-                                  std::min(reps_.load() + 1, set_.setpoint.repetitions),
-                                  set_.setpoint.repetitions, peak_, clock_text(left)));
+        printer_.line(
+            fmt::format("  [{}] rep {}/{}  peak {:.1f} N·m  ~{} left", describe(set_),
+                        // the repetition under way: one past those analysed
+                        std::min(analyser_.repetitions_done() + 1, set_.setpoint.repetitions),
+                        set_.setpoint.repetitions, peak_, clock_text(left)));
       }
     }
   }
 
  private:
   Printer& printer_;
-  const std::atomic<int>& reps_;
+  const analysis::LiveSessionAnalyser& analyser_;
   const std::atomic<double>& seconds_after_set_;
   SetInfo set_;
   double peak_ = 0.0;
@@ -355,17 +243,27 @@ LiveSessionResult record_live_session(drivers::Device& device, const LiveSession
           stream->address()));
     }
   }
-  std::atomic<int> reps{0};
   std::atomic<double> seconds_after_set{0.0};
-  AnalyserConsumer analyser(printer, options.info.device.sample_rate_hz,
-                            options.info.subject.body_mass_kg, reps, device.ends_sets_itself());
-  ProgressConsumer progress(printer, reps, seconds_after_set);
+  acquisition::LiveStream* const live_stream = stream ? &*stream : nullptr;
+  analysis::LiveSessionCallbacks callbacks;
+  callbacks.on_phase = [&](const SetInfo& set, const analysis::PhaseResult& r) {
+    if (live_stream != nullptr) live_stream->publish_json(repetition_json(set, r));
+    if (options.live_output) printer.line(repetition_line(set, r));
+  };
+  // Few and needed by the operator (how a measuring-only device's set ends): printed always.
+  callbacks.on_message = [&](const std::string& text) { printer.line("  " + text); };
+  callbacks.on_planned_repetitions_done = [] {
+    if (auto* runner = g_runner.load()) runner->request_end_set("planned repetitions recorded");
+  };
+  analysis::LiveSessionAnalyser analyser(options.info.device.sample_rate_hz,
+                                         options.info.subject.body_mass_kg,
+                                         device.ends_sets_itself(), std::move(callbacks));
+  ProgressConsumer progress(printer, analyser, seconds_after_set);
   LiveSessionResult result;
   {
     // Declared after the consumers, so its threads stop before they go away.
     acquisition::FanOut fan_out;
     fan_out.set_wait_when_full(options.lossless);
-    analyser.set_outputs(options.live_output, stream ? &*stream : nullptr);
     // A measuring-only device needs the analyser to know when a set's repetitions are done.
     if (options.live_output || stream || !device.ends_sets_itself()) {
       fan_out.add("analyser", analyser);

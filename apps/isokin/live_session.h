@@ -54,7 +54,9 @@ class OperatorInput {
   OperatorInput(const OperatorInput&) = delete;
   OperatorInput& operator=(const OperatorInput&) = delete;
   static constexpr const char* kHelp =
-      "Commands (then Enter): s start now, p pause, c continue, r redo set, m TEXT mark, q abort "
+      "Commands (then Enter): s start now, p pause, c continue, e end set, r redo set, m TEXT "
+      "mark, "
+      "q abort "
       "(or Ctrl-C)";
 
  private:

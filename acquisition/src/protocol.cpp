@@ -382,6 +382,16 @@ std::vector<PlannedSet> plan_protocol(const Protocol& protocol,
   return plan;
 }
 
+fs::path shipped_directory(std::string_view name, const fs::path& build_tree) {
+  std::error_code error;
+  const fs::path executable = fs::read_symlink("/proc/self/exe", error);
+  if (!error) {
+    const fs::path installed = executable.parent_path().parent_path() / "share/isokin" / name;
+    if (fs::is_directory(installed, error)) return installed;
+  }
+  return build_tree;
+}
+
 std::vector<fs::path> protocol_directories(const fs::path& shipped) {
   std::vector<fs::path> dirs;
   if (const char* env = std::getenv("ISOKIN_PROTOCOL_PATH"); env != nullptr) {

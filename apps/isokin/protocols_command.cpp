@@ -12,25 +12,11 @@
 namespace isokin::cli {
 
 std::filesystem::path shipped_protocols_dir() {
-  namespace fs = std::filesystem;
-  std::error_code error;
-  const fs::path executable = fs::read_symlink("/proc/self/exe", error);
-  if (!error) {
-    const fs::path installed = executable.parent_path().parent_path() / "share/isokin/protocols";
-    if (fs::is_directory(installed, error)) return installed;
-  }
-  return ISOKIN_PROTOCOLS_DIR;
+  return acquisition::shipped_directory("protocols", ISOKIN_PROTOCOLS_DIR);
 }
 
 std::filesystem::path shipped_profiles_dir() {
-  namespace fs = std::filesystem;
-  std::error_code error;
-  const fs::path executable = fs::read_symlink("/proc/self/exe", error);
-  if (!error) {
-    const fs::path installed = executable.parent_path().parent_path() / "share/isokin/profiles";
-    if (fs::is_directory(installed, error)) return installed;
-  }
-  return ISOKIN_PROFILES_DIR;
+  return acquisition::shipped_directory("profiles", ISOKIN_PROFILES_DIR);
 }
 
 int run_protocols(std::ostream& out) {

@@ -1,102 +1,41 @@
-// isokin-gui: a viewer for recorded sessions (torque and angle against time).
+// isokin-gui: the desktop application — subject and protocol, the live test with its curves,
+// the report (PDF, PNG) and a browser of recorded sessions.
 //
-//   isokin-gui [FILE] [--set N|all] [--screenshot OUT.png] [--size WxH]
+//   isokin-gui [FILE] [--set N|all] [--report] [--pdf OUT.pdf] [--lab NAME] [--paper A4|Letter]
+//              [--tab subject|live|report|sessions] [--screenshot OUT.png] [--size WxH]
 //
-// Exit codes: 0 success, 1 the file or the screenshot could not be read or written, 2 bad usage.
+// Exit codes: 0 success, 1 the file, the report or the screenshot could not be read or
+// written, 2 bad usage.
 
 #include <cstdio>
-#include <memory>
+#include <cstdlib>
 #include <optional>
+#include <stdexcept>
+#include <string_view>
 
-#include <QAction>
 #include <QApplication>
-#include <QComboBox>
 #include <QCommandLineParser>
-#include <QFile>
-#include <QFileDialog>
 #include <QFileInfo>
-#include <QLabel>
-#include <QMainWindow>
-#include <QMenuBar>
-#include <QMessageBox>
 #include <QRegularExpression>
-#include <QToolBar>
+#include <QTabWidget>
 
+#include "isokin/acquisition/protocol.h"
 #include "isokin/acquisition/session_file.h"
+#include "isokin/analysis/session_analysis.h"
+#include "isokin/gui/main_window.h"
 #include "isokin/gui/session_chart.h"
 
 namespace {
 
-using isokin::acquisition::Session;
+using isokin::gui::MainWindow;
 using isokin::gui::SessionChartView;
 
 constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
-const QString kHint = QStringLiteral("No session loaded · File ▸ Open… (Ctrl+O)");
 
 void print_error(const QString& message) {
   std::fprintf(stderr, "isokin-gui: %s\n", qUtf8Printable(message));
 }
-
-// Reads a session file; throws SessionFileError ("<path>: <problem>") when it cannot.
-std::shared_ptr<const Session> load_session(const QString& path) {
-  return std::make_shared<const Session>(
-      isokin::acquisition::read_session(QFile::encodeName(path).toStdString()));
-}
-
-// The window: a chart of the session and a picker for the set it shows.
-class ViewerWindow : public QMainWindow {
- public:
-  ViewerWindow() : chart_(new SessionChartView), set_picker_(new QComboBox) {
-    setCentralWidget(chart_);
-    chart_->clear(kHint);
-
-    QMenu* file_menu = menuBar()->addMenu(tr("&File"));
-    file_menu->addAction(tr("&Open…"), QKeySequence::Open, this, &ViewerWindow::choose_file);
-    file_menu->addSeparator();
-    file_menu->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
-
-    QToolBar* toolbar = addToolBar(tr("Set"));
-    toolbar->setMovable(false);
-    toolbar->addWidget(new QLabel(tr(" Set: ")));
-    set_picker_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
-    set_picker_->setPlaceholderText(tr("no session"));
-    set_picker_->setEnabled(false);
-    toolbar->addWidget(set_picker_);
-    connect(set_picker_, &QComboBox::activated, this,
-            [this](int item) { chart_->show_set(set_picker_->itemData(item).toInt()); });
-    setWindowTitle(QStringLiteral("isokin-gui"));
-  }
-
-  [[nodiscard]] SessionChartView* chart() const { return chart_; }
-
-  void show_session(std::shared_ptr<const Session> session, const QString& path, int set) {
-    set_picker_->clear();
-    set_picker_->addItem(tr("All sets"), SessionChartView::kAllSets);
-    for (std::size_t i = 0; i < session->sets.size(); ++i) {
-      set_picker_->addItem(isokin::gui::set_label(session->sets[i]), static_cast<int>(i));
-    }
-    set_picker_->setCurrentIndex(set_picker_->findData(set));
-    set_picker_->setEnabled(true);
-    chart_->set_session(std::move(session), set);
-    setWindowTitle(QStringLiteral("%1 — isokin-gui").arg(QFileInfo(path).fileName()));
-  }
-
- private:
-  void choose_file() {
-    const QString path = QFileDialog::getOpenFileName(
-        this, tr("Open session"), QString(), tr("isokin sessions (*.h5 *.hdf5);;All files (*)"));
-    if (path.isEmpty()) return;
-    try {
-      show_session(load_session(path), path, SessionChartView::kAllSets);
-    } catch (const isokin::acquisition::SessionFileError& error) {
-      QMessageBox::warning(this, tr("Cannot open session"), QString::fromStdString(error.what()));
-    }
-  }
-
-  SessionChartView* chart_;
-  QComboBox* set_picker_;
-};
 
 std::optional<QSize> parse_size(const QString& text) {
   static const QRegularExpression pattern(QStringLiteral("^(\\d{2,5})x(\\d{2,5})$"));
@@ -114,38 +53,75 @@ std::optional<int> parse_set(const QString& text) {
   return number - 1;
 }
 
+std::optional<int> parse_tab(const QString& text) {
+  const QStringList names{QStringLiteral("subject"), QStringLiteral("live"),
+                          QStringLiteral("report"), QStringLiteral("sessions")};
+  const auto index = names.indexOf(text);
+  if (index < 0) return std::nullopt;
+  return static_cast<int>(index);
+}
+
 // Renders the window without putting it on screen and saves it as an image.
-bool save_screenshot(ViewerWindow& window, const QString& path) {
+bool save_screenshot(MainWindow& window, const QString& path) {
   window.setAttribute(Qt::WA_DontShowOnScreen);
   window.show();
-  QApplication::processEvents();  // lays out the window and the chart
-  window.chart()->refresh();      // decimates for the final plot width
+  QApplication::processEvents();  // lays out the window and the charts
+  window.sessions_page()->preview->refresh();
   QApplication::processEvents();
   return window.grab().save(path);
+}
+
+// --pdf and --screenshot draw without a screen: they must work on a machine with no display.
+void draw_offscreen_when_asked(int argc, char* argv[]) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg(argv[i]);
+    if (arg.starts_with("--pdf") || arg.starts_with("--screenshot")) {
+      ::setenv("QT_QPA_PLATFORM", "offscreen", 0);  // an explicit choice is kept
+      return;
+    }
+  }
 }
 
 }  // namespace
 
 int main(int argc, char* argv[]) {
+  draw_offscreen_when_asked(argc, argv);
   QApplication app(argc, argv);
   QApplication::setApplicationName(QStringLiteral("isokin-gui"));
   QApplication::setApplicationVersion(QStringLiteral("0.1.0"));
 
   QCommandLineParser parser;
-  parser.setApplicationDescription(QStringLiteral("Shows a recorded isokin session."));
+  parser.setApplicationDescription(QStringLiteral(
+      "isokin desktop application: run isokinetic tests, see them live, report them."));
   const QCommandLineOption help = parser.addHelpOption();
   const QCommandLineOption version = parser.addVersionOption();
   const QCommandLineOption set_option(
-      QStringLiteral("set"), QStringLiteral("Set to show: its number (1 = first) or 'all'."),
-      QStringLiteral("N"), QStringLiteral("all"));
+      QStringLiteral("set"),
+      QStringLiteral("Set of FILE to show: its number (1 = first) or 'all'."), QStringLiteral("N"),
+      QStringLiteral("all"));
+  const QCommandLineOption report_option(QStringLiteral("report"),
+                                         QStringLiteral("Show FILE's report."));
+  const QCommandLineOption pdf_option(QStringLiteral("pdf"),
+                                      QStringLiteral("Write FILE's report as a PDF and exit."),
+                                      QStringLiteral("OUT.pdf"));
+  const QCommandLineOption lab_option(QStringLiteral("lab"),
+                                      QStringLiteral("Laboratory name on the report."),
+                                      QStringLiteral("NAME"), QStringLiteral("isokin laboratory"));
+  const QCommandLineOption paper_option(QStringLiteral("paper"),
+                                        QStringLiteral("Report paper size: A4 or Letter."),
+                                        QStringLiteral("SIZE"), QStringLiteral("A4"));
+  const QCommandLineOption tab_option(
+      QStringLiteral("tab"), QStringLiteral("Tab to open: subject, live, report or sessions."),
+      QStringLiteral("NAME"));
   const QCommandLineOption screenshot_option(
       QStringLiteral("screenshot"),
       QStringLiteral("Save an image of the window to OUT.png and exit, without showing it."),
       QStringLiteral("OUT.png"));
   const QCommandLineOption size_option(QStringLiteral("size"),
-                                       QStringLiteral("Window size in pixels (default 1200x700)."),
-                                       QStringLiteral("WxH"), QStringLiteral("1200x700"));
-  parser.addOptions({set_option, screenshot_option, size_option});
+                                       QStringLiteral("Window size in pixels (default 1280x800)."),
+                                       QStringLiteral("WxH"), QStringLiteral("1280x800"));
+  parser.addOptions({set_option, report_option, pdf_option, lab_option, paper_option, tab_option,
+                     screenshot_option, size_option});
   parser.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("Session file to open."),
                                QStringLiteral("[FILE]"));
 
@@ -158,12 +134,22 @@ int main(int argc, char* argv[]) {
   const QStringList files = parser.positionalArguments();
   const std::optional<QSize> size = parse_size(parser.value(size_option));
   const std::optional<int> set = parse_set(parser.value(set_option));
+  const QString paper = parser.value(paper_option);
+  std::optional<int> tab;
+  if (parser.isSet(tab_option)) {
+    tab = parse_tab(parser.value(tab_option));
+    if (!tab) {
+      print_error(QStringLiteral("--tab: expected subject, live, report or sessions, got '%1'")
+                      .arg(parser.value(tab_option)));
+      return kExitUsage;
+    }
+  }
   if (files.size() > 1) {
     print_error(QStringLiteral("expected at most one FILE, got %1").arg(files.size()));
     return kExitUsage;
   }
   if (!size) {
-    print_error(QStringLiteral("--size: expected WxH such as 1200x700, got '%1'")
+    print_error(QStringLiteral("--size: expected WxH such as 1280x800, got '%1'")
                     .arg(parser.value(size_option)));
     return kExitUsage;
   }
@@ -172,30 +158,58 @@ int main(int argc, char* argv[]) {
                     .arg(parser.value(set_option)));
     return kExitUsage;
   }
+  if (paper != QLatin1String("A4") && paper != QLatin1String("Letter")) {
+    print_error(QStringLiteral("--paper: expected A4 or Letter, got '%1'").arg(paper));
+    return kExitUsage;
+  }
+  if (files.isEmpty()) {
+    for (const auto& option : {set_option, report_option, pdf_option}) {
+      if (parser.isSet(option)) {
+        print_error(QStringLiteral("--%1 needs a FILE").arg(option.names().front()));
+        return kExitUsage;
+      }
+    }
+  }
 
-  ViewerWindow window;
+  // A report to a PDF needs no window.
+  if (parser.isSet(pdf_option)) {
+    const QString& path = files.front();
+    try {
+      isokin::gui::AnalysedSession current;
+      current.session = std::make_shared<const isokin::acquisition::Session>(
+          isokin::acquisition::read_session(QFile::encodeName(path).toStdString()));
+      current.analysis = isokin::analysis::analyze_session(*current.session);
+      isokin::gui::ReportOptions options;
+      options.lab_name = parser.value(lab_option);
+      options.page = paper == QLatin1String("Letter") ? QPageSize::Letter : QPageSize::A4;
+      isokin::gui::Report(std::move(current), std::move(options))
+          .write_pdf(parser.value(pdf_option));
+    } catch (const std::exception& error) {
+      print_error(QString::fromStdString(error.what()));
+      return kExitFailure;
+    }
+    return 0;
+  }
+
+  MainWindow window(isokin::acquisition::shipped_directory("protocols", ISOKIN_PROTOCOLS_DIR));
   window.resize(*size);
+  window.set_lab_name(parser.value(lab_option));
   if (!files.isEmpty()) {
     const QString& path = files.front();
-    std::shared_ptr<const Session> session;
     try {
-      session = load_session(path);
+      window.sessions_page()->show_file(path, *set);
     } catch (const isokin::acquisition::SessionFileError& error) {
       print_error(QString::fromStdString(error.what()));  // already "<path>: <problem>"
       return kExitFailure;
-    }
-    if (*set >= static_cast<int>(session->sets.size())) {
-      print_error(QStringLiteral("%1: --set %2, but the session has %3 set(s)")
-                      .arg(path)
-                      .arg(*set + 1)
-                      .arg(session->sets.size()));
+    } catch (const std::out_of_range&) {
+      print_error(
+          QStringLiteral("%1: --set %2, but the session has fewer sets").arg(path).arg(*set + 1));
       return kExitUsage;
     }
-    window.show_session(std::move(session), path, *set);
-  } else if (parser.isSet(set_option)) {
-    print_error(QStringLiteral("--set needs a FILE"));
-    return kExitUsage;
+    window.tabs()->setCurrentWidget(window.sessions_page());
+    if (parser.isSet(report_option) && !window.show_report(path)) return kExitFailure;
   }
+  if (tab) window.tabs()->setCurrentIndex(*tab);
 
   if (parser.isSet(screenshot_option)) {
     const QString out = parser.value(screenshot_option);

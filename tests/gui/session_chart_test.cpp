@@ -272,12 +272,12 @@ TEST_F(IsokinGuiProgram, SavesAScreenshotOfASessionFile) {
   const QString png = path("window.png");
   acquisition::write_session(session.toStdString(), *make_session());
 
-  const Result result = run({session, "--set", "2", "--screenshot", png, "--size", "900x500"});
+  const Result result = run({session, "--set", "2", "--screenshot", png, "--size", "1200x720"});
 
   EXPECT_EQ(result.exit_code, 0) << result.stderr_text.toStdString();
   const QImage image(png);
   ASSERT_FALSE(image.isNull()) << png.toStdString() << " missing or unreadable";
-  EXPECT_EQ(image.size(), QSize(900, 500));
+  EXPECT_EQ(image.size(), QSize(1200, 720));
 }
 
 TEST_F(IsokinGuiProgram, RejectsAGarbageFileWithOneLine) {

@@ -71,6 +71,11 @@ Protocol load_protocol(const std::filesystem::path& path);
 std::vector<PlannedSet> plan_protocol(const Protocol& protocol,
                                       const std::vector<drivers::Side>& only_side = {});
 
+// Where the shipped data directory `name` ("protocols", "profiles") is: <prefix>/share/isokin/
+// <name> next to the running executable when installed, else `build_tree` (the source tree's).
+std::filesystem::path shipped_directory(std::string_view name,
+                                        const std::filesystem::path& build_tree);
+
 // Directories searched for protocols, in order: $ISOKIN_PROTOCOL_PATH (colon-separated), the
 // user's ($XDG_CONFIG_HOME or ~/.config)/isokin/protocols, then the shipped directory.
 std::vector<std::filesystem::path> protocol_directories(const std::filesystem::path& shipped);

@@ -12,7 +12,6 @@
 #include <cmath>
 #include <memory>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <ostream>
 #include <thread>
@@ -20,6 +19,7 @@
 #include "isokin/acquisition/fan_out.h"
 #include "isokin/acquisition/live_stream.h"
 #include "isokin/analysis/live_session_analyser.h"
+#include "isokin/analysis/stream_messages.h"
 
 namespace isokin::cli {
 namespace {
@@ -59,28 +59,6 @@ std::string describe(const SetInfo& set) {
                                : std::string(drivers::to_string(sp.side));
   return fmt::format("{} {}{}", side, set.label,
                      set.attempt > 1 ? fmt::format(" (attempt {})", set.attempt) : "");
-}
-
-// docs/stream-protocol.md §5: one phase (extension or flexion) of a repetition.
-std::string repetition_json(const SetInfo& set, const analysis::PhaseResult& r) {
-  const nlohmann::json j = {{"type", "repetition"},
-                            {"set_index", set.index},
-                            {"repetition", r.repetition + 1},
-                            {"movement", drivers::to_string(r.movement)},
-                            {"muscle", analysis::muscle_group_name(set.setpoint.joint, r.muscle)},
-                            {"contraction", drivers::to_string(r.contraction)},
-                            {"start_time", r.start_time},
-                            {"end_time", r.end_time},
-                            {"peak_torque", r.peak_torque},
-                            {"angle_at_peak", r.angle_at_peak},
-                            {"time_to_peak", r.time_to_peak},
-                            {"work", r.work},
-                            {"mean_power", r.mean_power},
-                            {"range_of_motion", r.range_of_motion},
-                            {"gravity_moment", r.gravity_moment},
-                            {"counted", (r.flags & analysis::kPhaseTruncated) == 0},
-                            {"flags", r.flags}};
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string repetition_line(const SetInfo& set, const analysis::PhaseResult& r) {
@@ -247,7 +225,7 @@ LiveSessionResult record_live_session(drivers::Device& device, const LiveSession
   acquisition::LiveStream* const live_stream = stream ? &*stream : nullptr;
   analysis::LiveSessionCallbacks callbacks;
   callbacks.on_phase = [&](const SetInfo& set, const analysis::PhaseResult& r) {
-    if (live_stream != nullptr) live_stream->publish_json(repetition_json(set, r));
+    if (live_stream != nullptr) live_stream->publish_json(analysis::repetition_message(set, r));
     if (options.live_output) printer.line(repetition_line(set, r));
   };
   // Few and needed by the operator (how a measuring-only device's set ends): printed always.

@@ -94,6 +94,7 @@ SubjectPage::SubjectPage(const std::filesystem::path& protocols_dir, QWidget* pa
       device_port(new QLineEdit),
       device_profile(new QLineEdit),
       without_waiting(new QCheckBox(tr("Simulator: run without waiting (no rests, unpaced)"))),
+      stream_port(new QSpinBox),
       folder_edit(new QLineEdit),
       start(new QPushButton(tr("&Start test"))),
       problem(new QLabel),
@@ -183,6 +184,12 @@ SubjectPage::SubjectPage(const std::filesystem::path& protocols_dir, QWidget* pa
   how_form->addRow(tr("Port:"), device_port);
   how_form->addRow(tr("Profile:"), device_profile);
   how_form->addRow(QString(), without_waiting);
+  stream_port->setRange(0, 65535);
+  stream_port->setSpecialValueText(tr("off"));
+  stream_port->setToolTip(
+      tr("Serve the live samples and results on this TCP port of 127.0.0.1 to other programs "
+         "(docs/stream-protocol.md)"));
+  how_form->addRow(tr("Live s&tream port:"), stream_port);
   auto* folder_row = new QHBoxLayout;
   folder_row->addWidget(folder_edit, 1);
   folder_row->addWidget(browse);
@@ -276,6 +283,7 @@ std::optional<TestPlan> SubjectPage::test_plan(QString* error) const {
   const bool fast = plan.device == "sim" && without_waiting->isChecked();
   plan.device_options.realtime = plan.device == "sim" && !fast;
   plan.time_scale = fast ? 0.0 : 1.0;
+  plan.stream_port = stream_port->value();
   const QString stamp = QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyyMMdd-HHmmss"));
   plan.out = dir.filePath(QStringLiteral("%1_%2.h5").arg(subject_id->text(), stamp)).toStdString();
   for (int n = 2; std::filesystem::exists(plan.out); ++n) {

@@ -1,12 +1,17 @@
 #include "isokin/gui/test_session.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <exception>
+#include <optional>
 
 #include "isokin/acquisition/fan_out.h"
+#include "isokin/acquisition/live_stream.h"
 #include "isokin/acquisition/protocol_runner.h"
 #include "isokin/acquisition/session_file.h"
 #include "isokin/analysis/live_session_analyser.h"
+#include "isokin/analysis/stream_messages.h"
 
 namespace isokin::gui {
 
@@ -77,10 +82,43 @@ void TestSession::run() {
     device->open();
     acquisition::SessionInfo info = plan_.info;
     info.device = device->describe();
+    const bool lossless = plan_.device == "sim" && !plan_.device_options.realtime;
+    // The stream listens before the file is made: a port in use leaves no file behind. Its
+    // events reach the file once there is one.
+    std::atomic<acquisition::SessionWriter*> event_writer{nullptr};
+    std::optional<acquisition::LiveStream> stream;
+    if (plan_.stream_port != 0) {
+      acquisition::LiveStreamOptions options;
+      options.bind_address = plan_.stream_bind;
+      options.port = static_cast<std::uint16_t>(std::max(0, plan_.stream_port));
+      if (lossless) options.client_backlog_bytes = std::size_t{64} << 20;  // unpaced source
+      options.on_event = [&event_writer](const std::string& kind, const std::string& detail,
+                                         int set_index) {
+        if (auto* writer = event_writer.load()) {
+          writer->add_event({writer->session_time(), set_index, kind, detail});
+        }
+      };
+      stream.emplace(info, std::move(options));
+      stream_port_.store(stream->port());
+      const QString where = tr("Streaming live data on %1:%2 (docs/stream-protocol.md)")
+                                .arg(QString::fromStdString(stream->address()))
+                                .arg(stream->port());
+      post([this, where] { Q_EMIT message(where); });
+    }
     acquisition::SessionWriter writer(plan_.out, info);
+    event_writer.store(&writer);
+    struct StopStream {
+      std::optional<acquisition::LiveStream>& stream;
+      ~StopStream() {
+        if (stream) stream->stop();
+      }
+    } const stop_stream{stream};
+    acquisition::LiveStream* const live_stream = stream ? &*stream : nullptr;
 
     analysis::LiveSessionCallbacks callbacks;
-    callbacks.on_phase = [this](const acquisition::SetInfo& set, const analysis::PhaseResult& r) {
+    callbacks.on_phase = [this, live_stream](const acquisition::SetInfo& set,
+                                             const analysis::PhaseResult& r) {
+      if (live_stream != nullptr) live_stream->publish_json(analysis::repetition_message(set, r));
       LivePhase phase;
       phase.set_index = set.index;
       phase.set_label = describe_set(set);
@@ -103,13 +141,13 @@ void TestSession::run() {
     };
     analysis::LiveSessionAnalyser analyser(info.device.sample_rate_hz, info.subject.body_mass_kg,
                                            device->ends_sets_itself(), std::move(callbacks));
-    const bool lossless = plan_.device == "sim" && !plan_.device_options.realtime;
     acquisition::RunnerState state = acquisition::RunnerState::kIdle;
     {
       acquisition::FanOut fan_out;  // after the consumers: its threads stop first
       fan_out.set_wait_when_full(lossless);
       fan_out.add("analyser", analyser);
       fan_out.add("display", feed_);
+      if (live_stream != nullptr) fan_out.add("stream", *live_stream);
       acquisition::RunnerOptions options;
       options.time_scale = plan_.time_scale;
       options.acquisition.wait_when_full = lossless;
@@ -142,6 +180,10 @@ void TestSession::run() {
         runner_ = &runner;
         if (abort_requested_.load()) runner.request_abort();
       }
+      while (live_stream != nullptr && live_stream->client_count() < plan_.stream_wait_clients &&
+             !abort_requested_.load()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
       struct Forget {
         TestSession& session;
         ~Forget() {
@@ -152,6 +194,16 @@ void TestSession::run() {
       state = runner.run();
     }
     device->close();
+    if (stream) {
+      stream->stop();
+      const auto st = stream->stats();
+      writer.add_event({writer.session_time(), -1, "stream-stats",
+                        "session: " + std::to_string(st.clients_served) + " clients served, " +
+                            std::to_string(st.clients_dropped) + " dropped as too slow, " +
+                            std::to_string(st.samples_published) + " samples published"});
+      writer.write_events();
+    }
+    stream_port_.store(0);
     if (state == acquisition::RunnerState::kDone) {
       writer.finish();
       complete = true;
@@ -159,6 +211,7 @@ void TestSession::run() {
   } catch (const std::exception& e) {
     failure = QString::fromStdString(e.what());
   }
+  stream_port_.store(0);
   const QString path = QString::fromStdString(plan_.out.string());
   post([this, complete, path, failure] {
     if (thread_.joinable()) thread_.join();

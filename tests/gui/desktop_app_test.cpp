@@ -2,8 +2,13 @@
 // knee test from the subject form to the PDF report, checked against what `isokin analyze`
 // computes from the same file.
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -27,6 +32,7 @@
 #include <QTest>
 #include <QTextBrowser>
 
+#include "isokin/acquisition/protocol.h"
 #include "isokin/acquisition/session_file.h"
 #include "isokin/gui/main_window.h"
 #include "isokin/gui/session_chart.h"
@@ -228,6 +234,109 @@ TEST(DesktopApp, ReportOfAnUnreadableFileSaysWhyWithoutADialog) {
   EXPECT_FALSE(window.show_report(bad));
   EXPECT_FALSE(window.report_view()->report());
   EXPECT_TRUE(window.report_view()->browser()->toPlainText().contains(bad));
+}
+
+// A port that was free a moment ago, for a server the test starts next.
+int free_port() {
+  const int probe = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(::bind(probe, reinterpret_cast<const sockaddr*>(&address), sizeof address), 0);
+  socklen_t length = sizeof address;
+  ::getsockname(probe, reinterpret_cast<sockaddr*>(&address), &length);
+  ::close(probe);
+  return ntohs(address.sin_port);
+}
+
+// The application serves the live stream like `isokin run --stream`: the example client gets
+// every sample recorded and each repetition's peak torque as analysed.
+TEST(DesktopApp, ServesTheLiveStreamToThePythonExampleClient) {
+  QTemporaryDir dir;
+  const int port = free_port();
+  QProcess client;
+  client.setProcessChannelMode(QProcess::MergedChannels);
+  client.start(
+      QStringLiteral("/usr/bin/python3"),
+      {QStringLiteral(ISOKIN_SOURCE_DIR "/examples/stream_client.py"), QStringLiteral("--wait"),
+       QStringLiteral("60"), QStringLiteral("--port"), QString::number(port)});
+  ASSERT_TRUE(client.waitForStarted());
+
+  TestSession session;
+  TestPlan plan;
+  plan.out = dir.filePath(QStringLiteral("streamed.h5")).toStdString();
+  const auto protocol =
+      acquisition::load_protocol(ISOKIN_PROTOCOLS_DIR "/knee-60-180-bilateral.json");
+  plan.plan = acquisition::plan_protocol(protocol, {drivers::Side::kRight});
+  plan.info.protocol_name = protocol.name;
+  plan.info.protocol_json = protocol.json_text;
+  plan.info.subject.id = "S-7";
+  plan.time_scale = 0.0;
+  plan.stream_port = port;
+  plan.stream_wait_clients = 1;
+  QSignalSpy finished(&session, &TestSession::finished);
+  QSignalSpy phases(&session, &TestSession::phase_analysed);
+  QString error;
+  ASSERT_TRUE(session.start(plan, &error)) << error.toStdString();
+  QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 120'000);
+  EXPECT_TRUE(finished.front().at(0).toBool()) << finished.front().at(2).toString().toStdString();
+  // The event loop above may already have seen it end.
+  ASSERT_TRUE(client.state() == QProcess::NotRunning || client.waitForFinished(60'000));
+  const QString printed = QString::fromUtf8(client.readAll());
+  EXPECT_EQ(client.exitCode(), 0) << printed.toStdString();
+
+  const auto recorded = acquisition::read_session(plan.out);
+  std::size_t samples = 0;
+  for (const auto& set : recorded.sets) samples += set.signals.time.size();
+  EXPECT_TRUE(printed.contains(QStringLiteral("stream ended: %1 samples received").arg(samples)))
+      << printed.toStdString();
+  EXPECT_TRUE(printed.contains(QStringLiteral("\"id\": \"S-7\""))) << printed.toStdString();
+  // Each analysed phase reached the client with the peak torque the GUI showed.
+  ASSERT_EQ(phases.size(), 20);  // 2 sets × 5 repetitions × 2 movements
+  for (const auto& arguments : phases) {
+    const auto phase = arguments.at(0).value<LivePhase>();
+    EXPECT_TRUE(
+        printed.contains(QStringLiteral("peak torque %1 N·m").arg(phase.peak_torque, 0, 'f', 1)))
+        << phase.peak_torque;
+  }
+  const bool has_stream_event = std::any_of(recorded.events.begin(), recorded.events.end(),
+                                            [](const auto& e) { return e.kind == "stream-stats"; });
+  EXPECT_TRUE(has_stream_event);
+}
+
+// Abort mid-set, as the operator's Abort button does: the file keeps what was recorded and the
+// report says the recording is incomplete.
+TEST(DesktopApp, AbortMidSetKeepsTheRecordingAndTheReportSaysItIsIncomplete) {
+  QTemporaryDir dir;
+  MainWindow window(ISOKIN_PROTOCOLS_DIR);
+  TestSession& session = *window.test_session();
+  TestPlan plan;
+  plan.out = dir.filePath(QStringLiteral("aborted.h5")).toStdString();
+  const auto protocol =
+      acquisition::load_protocol(ISOKIN_PROTOCOLS_DIR "/knee-60-180-bilateral.json");
+  plan.plan = acquisition::plan_protocol(protocol);
+  plan.info.protocol_name = protocol.name;
+  plan.info.protocol_json = protocol.json_text;
+  plan.info.subject.id = "S-8";
+  plan.time_scale = 0.0;
+  plan.device_options.realtime = true;  // paced: the set lasts long enough to be aborted
+  QSignalSpy finished(&window, &MainWindow::test_finished);
+  QSignalSpy phases(&session, &TestSession::phase_analysed);
+  QString error;
+  ASSERT_TRUE(session.start(plan, &error)) << error.toStdString();
+  QTRY_VERIFY_WITH_TIMEOUT(phases.size() >= 1, 60'000);
+  session.abort();
+  QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 60'000);
+  EXPECT_FALSE(finished.front().at(0).toBool());
+
+  const auto recorded = acquisition::read_session(plan.out);
+  EXPECT_FALSE(recorded.complete);
+  ASSERT_EQ(recorded.sets.size(), 1u);
+  EXPECT_GT(recorded.sets.front().signals.time.size(), 100u);
+  // The window showed the report of what was recorded, marked incomplete.
+  EXPECT_EQ(window.tabs()->currentIndex(), 2);
+  EXPECT_TRUE(window.report_view()->browser()->toPlainText().contains(
+      QStringLiteral("Recording incomplete")));
 }
 
 }  // namespace

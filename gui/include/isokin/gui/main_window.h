@@ -52,6 +52,7 @@ class SubjectPage : public QWidget {
   QLineEdit* device_port;
   QLineEdit* device_profile;
   QCheckBox* without_waiting;
+  QSpinBox* stream_port;  // 0 = no live stream
   QLineEdit* folder_edit;
   QPushButton* start;
   QLabel* problem;  // why the test cannot start, next to the button

@@ -37,6 +37,11 @@ struct TestPlan {
   std::string device = "sim";
   drivers::DeviceOptions device_options;
   double time_scale = 1.0;  // rests and positioning: 1 = real time, 0 = no waiting
+  // Live stream to other programs (docs/stream-protocol.md): off when 0; a negative port lets
+  // the system choose a free one (stream_port() tells which).
+  int stream_port = 0;
+  std::string stream_bind = "127.0.0.1";
+  int stream_wait_clients = 0;  // the first set waits until this many clients are connected
 };
 
 // One repetition phase as the operator sees it.
@@ -63,6 +68,8 @@ class TestSession : public QObject {
   [[nodiscard]] bool running() const { return running_.load(); }
   [[nodiscard]] LiveFeed& feed() { return feed_; }
   [[nodiscard]] const std::filesystem::path& path() const { return plan_.out; }
+  // The port the live stream listens on while a test runs with one (0 otherwise).
+  [[nodiscard]] int stream_port() const { return stream_port_.load(); }
 
   void pause();
   void resume();
@@ -97,6 +104,7 @@ class TestSession : public QObject {
   template <typename Request>
   void with_runner(Request request);
   std::atomic<bool> abort_requested_{false};
+  std::atomic<int> stream_port_{0};
 };
 
 // "Left 60 °/s", "Right isometric 60°", "Trunk 60 °/s", with "(attempt 2)" when redone.

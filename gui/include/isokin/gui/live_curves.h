@@ -53,6 +53,8 @@ class LiveCurves : public QWidget {
   void redraw();
   // Replaces the drawn samples (benchmarks, replay of a recorded set).
   void show_samples(const acquisition::SetInfo& set, std::span<const drivers::Sample> samples);
+  // Rebuilds the series from the samples held (what every redraw does after taking new ones).
+  void update_series();
 
   [[nodiscard]] QChartView* time_view() const { return time_view_; }
   [[nodiscard]] QChartView* angle_view() const { return angle_view_; }
@@ -63,7 +65,6 @@ class LiveCurves : public QWidget {
  private:
   void start_set(const acquisition::SetInfo& set);
   void append(std::span<const drivers::Sample> samples);
-  void update_series();
 
   LiveFeed* feed_ = nullptr;
   QTimer timer_;

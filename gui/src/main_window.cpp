@@ -20,6 +20,7 @@
 #include <QInputDialog>
 #include <QLabel>
 #include <QLineEdit>
+#include <QListWidget>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QPlainTextEdit>
@@ -88,6 +89,7 @@ SubjectPage::SubjectPage(const std::filesystem::path& protocols_dir, QWidget* pa
       sport(new QLineEdit),
       dominant_side(new QComboBox),
       injured_side(new QComboBox),
+      earlier(new QListWidget),
       protocol(new QComboBox),
       protocol_summary(new QLabel),
       device(new QComboBox),
@@ -175,6 +177,14 @@ SubjectPage::SubjectPage(const std::filesystem::path& protocols_dir, QWidget* pa
   who_form->addRow(tr("S&port:"), sport);
   who_form->addRow(tr("&Dominant side:"), dominant_side);
   who_form->addRow(tr("In&jured side:"), injured_side);
+  earlier->setToolTip(tr("Double-click: the report of that session"));
+  earlier->setMinimumHeight(90);
+  who_form->addRow(tr("Earlier sessions:"), earlier);
+  connect(subject_id, &QLineEdit::editingFinished, this, &SubjectPage::find_earlier_sessions);
+  connect(folder_edit, &QLineEdit::editingFinished, this, &SubjectPage::find_earlier_sessions);
+  connect(earlier, &QListWidget::itemDoubleClicked, this, [this](QListWidgetItem* item) {
+    Q_EMIT report_requested(item->data(Qt::UserRole).toString());
+  });
 
   auto* how = new QGroupBox(tr("Test"));
   auto* how_form = new QFormLayout(how);
@@ -645,6 +655,8 @@ MainWindow::MainWindow(const std::filesystem::path& protocols_dir, QWidget* pare
   live_->attach(session_);
   connect(subject_->start, &QPushButton::clicked, this, &MainWindow::start_test);
   connect(session_, &TestSession::finished, this, &MainWindow::on_finished);
+  connect(subject_, &SubjectPage::report_requested, this,
+          [this](const QString& path) { show_report(path); });
   connect(sessions_, &SessionsPage::report_requested, this,
           [this](const QString& path) { show_report(path, sessions_->settings()); });
   connect(subject_->folder_edit, &QLineEdit::editingFinished, this,
@@ -701,6 +713,7 @@ void MainWindow::start_test() {
 void MainWindow::on_finished(bool complete, const QString& path, const QString& error) {
   subject_->start->setEnabled(true);
   sessions_->set_folder(QFileInfo(path).absolutePath());  // where the new session is
+  subject_->find_earlier_sessions();
   if (!error.isEmpty()) {
     statusBar()->showMessage(tr("Test failed: %1").arg(error));
     // Not a modal box: the operator sees it on the live page, where the test was.

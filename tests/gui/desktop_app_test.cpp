@@ -22,6 +22,7 @@
 #include <QImage>
 #include <QLabel>
 #include <QLineEdit>
+#include <QListWidget>
 #include <QProcess>
 #include <QPushButton>
 #include <QSignalSpy>
@@ -125,6 +126,10 @@ TEST(DesktopApp, RunsABilateralKneeTestAndReportsWhatAnalyzeComputes) {
   // 4 sets × 5 repetitions × 2 movements, every phase shown live.
   EXPECT_EQ(live->phases->rowCount(), 40);
   EXPECT_GT(live->curves->sample_count(), 1000u);
+
+  // The subject page now lists this session among the subject's sessions.
+  ASSERT_EQ(subject->earlier->count(), 1);
+  EXPECT_TRUE(subject->earlier->item(0)->text().contains(QStringLiteral("knee-60-180-bilateral")));
 
   // The file holds the subject as typed.
   const auto session = acquisition::read_session(path.toStdString());

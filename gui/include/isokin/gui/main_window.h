@@ -17,6 +17,7 @@ class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
 class QLineEdit;
+class QListWidget;
 class QPlainTextEdit;
 class QPushButton;
 class QSpinBox;
@@ -37,7 +38,14 @@ class SubjectPage : public QWidget {
   [[nodiscard]] std::optional<TestPlan> test_plan(QString* error) const;
   void set_folder(const QString& folder);
   [[nodiscard]] QString folder() const;
+  // Lists the sessions of the subject ID typed, found in the folder; a subject typed again is
+  // filled in from the newest (body mass, sex, sport…, which the operator can change).
+  void find_earlier_sessions();
 
+ Q_SIGNALS:
+  void report_requested(const QString& path);
+
+ public:
   // Widgets, for keyboard focus order and tests.
   QLineEdit* subject_id;
   QDoubleSpinBox* body_mass;
@@ -46,6 +54,7 @@ class SubjectPage : public QWidget {
   QLineEdit* sport;
   QComboBox* dominant_side;
   QComboBox* injured_side;
+  QListWidget* earlier;  // this subject's sessions in the folder, newest first
   QComboBox* protocol;
   QLabel* protocol_summary;
   QComboBox* device;

@@ -131,7 +131,7 @@ void BM_StreamingRead(benchmark::State& state, const Loaded* file) {
 // The recorder's path: SessionWriter (SWMR, flushed every 0.5 s) fed blocks of 4096 samples,
 // set by set as recorded (range(1) = 0), or every sample into one set (range(1) = 1: the
 // writer's streaming cost without the per-set work of opening and closing the file).
-void BM_WriteSession(benchmark::State& state, const Loaded* file, fs::path out) {
+void BM_WriteSession(benchmark::State& state, const Loaded* file, const fs::path& out) {
   acquisition::SessionWriter::Options options;
   options.chunk_rows = static_cast<std::size_t>(state.range(0));
   const bool one_set = state.range(1) != 0;
@@ -165,7 +165,7 @@ void BM_WriteSession(benchmark::State& state, const Loaded* file, fs::path out) 
 }
 
 // The same bytes with plain stdio: each set's five columns, one fwrite each, then fclose.
-void BM_FwriteSameBytes(benchmark::State& state, const Loaded* file, fs::path out) {
+void BM_FwriteSameBytes(benchmark::State& state, const Loaded* file, const fs::path& out) {
   for (auto _ : state) {
     std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(out.c_str(), "wb"), &std::fclose);
     if (!f) throw std::runtime_error("cannot create " + out.string());
@@ -184,7 +184,7 @@ void BM_FwriteSameBytes(benchmark::State& state, const Loaded* file, fs::path ou
 // What compression would cost: the same columns into plain (non-SWMR) chunked HDF5 datasets of
 // 8192 rows, without a filter, with deflate, and with shuffle + deflate (level = range(0), 0 =
 // no filter). Reports the file size: noisy float64 signals compress poorly.
-void BM_Hdf5Deflate(benchmark::State& state, const Loaded* file, fs::path out) {
+void BM_Hdf5Deflate(benchmark::State& state, const Loaded* file, const fs::path& out) {
   const int level = static_cast<int>(state.range(0));
   const bool shuffle = state.range(1) != 0;
   for (auto _ : state) {

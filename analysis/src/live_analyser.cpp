@@ -44,7 +44,8 @@ Eigen::Map<const Eigen::ArrayXd> column(const std::vector<double>& v, std::int64
 }  // namespace
 
 LiveAnalyser::LiveAnalyser(const acquisition::SetInfo& set, double sample_rate_hz,
-                           AnalysisSettings settings, PhaseCallback on_phase, double body_mass_kg)
+                           AnalysisSettings settings, PhaseCallback on_phase, double body_mass_kg,
+                           Buffers buffers)
     : set_(set),
       sample_rate_hz_(checked_rate(sample_rate_hz)),
       settings_(std::move(settings)),
@@ -52,7 +53,14 @@ LiveAnalyser::LiveAnalyser(const acquisition::SetInfo& set, double sample_rate_h
       body_mass_kg_(body_mass_kg),
       filter_(settings_.filter_order, usable_cutoff(settings_, sample_rate_hz_), sample_rate_hz_),
       detector_(settings_.segmentation),
-      device_detector_(settings_.segmentation) {
+      device_detector_(settings_.segmentation),
+      time_(std::move(buffers.time)),
+      torque_(std::move(buffers.torque)),
+      angle_(std::move(buffers.angle)),
+      velocity_(std::move(buffers.velocity)),
+      status_(std::move(buffers.status)) {
+  for (auto* v : {&time_, &torque_, &angle_, &velocity_}) v->clear();
+  status_.clear();
   if (filter_.cutoff_hz() != settings_.filter_cutoff_hz) {
     warnings_.push_back(fmt::format(
         "filter cut-off lowered from {:g} Hz to {:g} Hz (sample rate {:g} Hz: the cut-off must "
@@ -92,6 +100,12 @@ LiveAnalyser::LiveAnalyser(const acquisition::SetInfo& set, double sample_rate_h
   status_.reserve(expected);
 }
 
+LiveAnalyser::Buffers LiveAnalyser::release_buffers() {
+  finished_ = true;
+  return {std::move(time_), std::move(torque_), std::move(angle_), std::move(velocity_),
+          std::move(status_)};
+}
+
 double LiveAnalyser::margin_seconds() const {
   return static_cast<double>(margin_samples_ + 1) / sample_rate_hz_;
 }
@@ -113,12 +127,13 @@ bool LiveAnalyser::detect(std::int64_t i, const drivers::Sample& sample,
   return detector_.step(i, sample.velocity, sample.angle, phase);
 }
 
-void LiveAnalyser::push(std::span<const drivers::Sample> samples,
-                        std::span<const acquisition::DeviceSegment> segments) noexcept {
+template <typename SampleAt>
+void LiveAnalyser::push_samples(std::size_t count, SampleAt sample_at,
+                                std::span<const acquisition::DeviceSegment> segments) noexcept {
   if (finished_) return;
   const double max_step = kGapFactor / sample_rate_hz_;
-  for (std::size_t k = 0; k < samples.size(); ++k) {
-    const drivers::Sample& s = samples[k];
+  for (std::size_t k = 0; k < count; ++k) {
+    const drivers::Sample s = sample_at(k);
     const auto i = static_cast<std::int64_t>(time_.size());
     std::uint32_t status = s.status;
     // At the sensor's range limit: the true torque may have been higher (NaN limits: unknown).
@@ -142,6 +157,31 @@ void LiveAnalyser::push(std::span<const drivers::Sample> samples,
     }
   }
   publish_ready(false);
+}
+
+void LiveAnalyser::push(std::span<const drivers::Sample> samples,
+                        std::span<const acquisition::DeviceSegment> segments) noexcept {
+  push_samples(
+      samples.size(), [&](std::size_t k) { return samples[k]; }, segments);
+}
+
+void LiveAnalyser::push(const acquisition::SetSignals& signals, std::size_t begin,
+                        std::size_t end) noexcept {
+  end = std::min(end, signals.size());
+  if (begin >= end) return;
+  // Device segments are either absent or one per sample (acquisition::SetSignals).
+  const auto segments = signals.device_segments.size() == signals.size()
+                            ? std::span(signals.device_segments).subspan(begin, end - begin)
+                            : std::span<const acquisition::DeviceSegment>();
+  push_samples(
+      end - begin,
+      [&](std::size_t k) {
+        const std::size_t i = begin + k;
+        return drivers::Sample{signals.time[i], signals.torque[i], signals.angle[i],
+                               signals.velocity[i],
+                               i < signals.status.size() ? signals.status[i] : drivers::kStatusOk};
+      },
+      segments);
 }
 
 void LiveAnalyser::finish() noexcept {
@@ -215,8 +255,9 @@ void LiveAnalyser::publish(const MovementPhase& phase) {
   } else {
     correct_for_gravity(torque, angle, gravity_.limb_moment, set_.setpoint.joint);
   }
-  const Eigen::ArrayXd filtered_torque = filter_.filtfilt(torque);
-  const Eigen::ArrayXd filtered_velocity = filter_.filtfilt(velocity);
+  Eigen::ArrayXd filtered_torque;
+  Eigen::ArrayXd filtered_velocity;
+  filter_.filtfilt(torque, velocity, filtered_torque, filtered_velocity);
   const PhaseSignals signals{time, filtered_torque, angle, velocity, filtered_velocity};
   MovementPhase local = phase;
   local.begin -= lo;

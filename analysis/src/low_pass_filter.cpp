@@ -1,5 +1,6 @@
 #include "isokin/analysis/low_pass_filter.h"
 
+#include <algorithm>
 #include <cmath>
 #include <complex>
 #include <numbers>
@@ -47,22 +48,35 @@ double ButterworthLowPass::magnitude_response(double frequency_hz) const {
   return std::abs(h);
 }
 
-void ButterworthLowPass::run(Eigen::ArrayXd& x) const {
-  if (x.size() == 0) return;
-  const double x0 = x[0];
+template <int lanes>
+void ButterworthLowPass::run(const std::array<double*, lanes>& x, Eigen::Index n,
+                             bool backward) const {
+  if (n == 0) return;
   for (const auto& s : sections_) {
     // Transposed direct form II, started in the steady state of a constant input x0
     // (DC gain is 1, so each section's output is x0 as well).
-    double z2 = (s.b2 - s.a2) * x0;
-    double z1 = (s.b1 - s.a1) * x0 + z2;
-    for (Eigen::Index i = 0; i < x.size(); ++i) {
-      const double in = x[i];
-      const double out = s.b0 * in + z1;
-      z1 = s.b1 * in - s.a1 * out + z2;
-      z2 = s.b2 * in - s.a2 * out;
-      x[i] = out;
+    std::array<double, lanes> z1{};
+    std::array<double, lanes> z2{};
+    for (int lane = 0; lane < lanes; ++lane) {
+      const double x0 = x[lane][backward ? n - 1 : 0];
+      z2[lane] = (s.b2 - s.a2) * x0;
+      z1[lane] = (s.b1 - s.a1) * x0 + z2[lane];
+    }
+    for (Eigen::Index k = 0; k < n; ++k) {
+      const Eigen::Index i = backward ? n - 1 - k : k;
+      for (int lane = 0; lane < lanes; ++lane) {
+        const double in = x[lane][i];
+        const double out = s.b0 * in + z1[lane];
+        z1[lane] = s.b1 * in - s.a1 * out + z2[lane];
+        z2[lane] = s.b2 * in - s.a2 * out;
+        x[lane][i] = out;
+      }
     }
   }
+}
+
+void ButterworthLowPass::run(Eigen::ArrayXd& x) const {
+  run<1>({x.data()}, x.size(), false);
 }
 
 Eigen::ArrayXd ButterworthLowPass::filter(const Eigen::Ref<const Eigen::ArrayXd>& x) const {
@@ -71,23 +85,58 @@ Eigen::ArrayXd ButterworthLowPass::filter(const Eigen::Ref<const Eigen::ArrayXd>
   return y;
 }
 
-Eigen::ArrayXd ButterworthLowPass::filtfilt(const Eigen::Ref<const Eigen::ArrayXd>& x) const {
+namespace {
+
+// scipy.signal.sosfiltfilt's default padding: 3 · (2 · sections + 1) samples, odd reflection.
+Eigen::Index padding(Eigen::Index n, std::size_t sections) {
+  return std::min<Eigen::Index>(n - 1, 3 * (2 * static_cast<Eigen::Index>(sections) + 1));
+}
+
+Eigen::ArrayXd padded(const Eigen::Ref<const Eigen::ArrayXd>& x, Eigen::Index pad) {
   const Eigen::Index n = x.size();
-  if (n == 0) return {};
-  // scipy.signal.sosfiltfilt's default padding: 3 · (2 · sections + 1) samples, odd reflection.
-  const Eigen::Index pad =
-      std::min<Eigen::Index>(n - 1, 3 * (2 * static_cast<Eigen::Index>(sections_.size()) + 1));
   Eigen::ArrayXd ext(n + 2 * pad);
   for (Eigen::Index i = 0; i < pad; ++i) {
     ext[i] = 2.0 * x[0] - x[pad - i];
     ext[n + pad + i] = 2.0 * x[n - 1] - x[n - 2 - i];
   }
   ext.segment(pad, n) = x;
-  run(ext);
-  ext.reverseInPlace();
-  run(ext);
-  ext.reverseInPlace();
+  return ext;
+}
+
+}  // namespace
+
+Eigen::ArrayXd ButterworthLowPass::filtfilt(const Eigen::Ref<const Eigen::ArrayXd>& x) const {
+  const Eigen::Index n = x.size();
+  if (n == 0) return {};
+  const Eigen::Index pad = padding(n, sections_.size());
+  Eigen::ArrayXd ext = padded(x, pad);
+  // Forward, then backward over the same array (what reversing, filtering and reversing back
+  // computes, without the two copies).
+  run<1>({ext.data()}, ext.size(), false);
+  run<1>({ext.data()}, ext.size(), true);
   return ext.segment(pad, n);
+}
+
+void ButterworthLowPass::filtfilt(const Eigen::Ref<const Eigen::ArrayXd>& x,
+                                  const Eigen::Ref<const Eigen::ArrayXd>& y,
+                                  Eigen::ArrayXd& filtered_x, Eigen::ArrayXd& filtered_y) const {
+  if (x.size() != y.size()) {
+    throw std::invalid_argument("filtfilt of two signals needs the same length, got " +
+                                std::to_string(x.size()) + " and " + std::to_string(y.size()));
+  }
+  const Eigen::Index n = x.size();
+  if (n == 0) {
+    filtered_x.resize(0);
+    filtered_y.resize(0);
+    return;
+  }
+  const Eigen::Index pad = padding(n, sections_.size());
+  Eigen::ArrayXd ext_x = padded(x, pad);
+  Eigen::ArrayXd ext_y = padded(y, pad);
+  run<2>({ext_x.data(), ext_y.data()}, ext_x.size(), false);
+  run<2>({ext_x.data(), ext_y.data()}, ext_x.size(), true);
+  filtered_x = ext_x.segment(pad, n);
+  filtered_y = ext_y.segment(pad, n);
 }
 
 }  // namespace isokin::analysis

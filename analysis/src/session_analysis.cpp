@@ -11,8 +11,13 @@
 
 namespace isokin::analysis {
 
-SetAnalysis analyze_set(const acquisition::RecordedSet& set, const AnalysisSettings& settings,
-                        double body_mass_kg, double sample_rate_hz) {
+namespace {
+
+// analyze_set with the analyser's sample columns reused from the previous set (and handed back
+// for the next one): a session's sets then page in that memory once.
+SetAnalysis analyze_set_reusing(const acquisition::RecordedSet& set,
+                                const AnalysisSettings& settings, double body_mass_kg,
+                                double sample_rate_hz, LiveAnalyser::Buffers& buffers) {
   const auto& sig = set.signals;
   double rate = sample_rate_hz;
   if (!(rate > 0.0) && sig.size() >= 2) {
@@ -31,27 +36,22 @@ SetAnalysis analyze_set(const acquisition::RecordedSet& set, const AnalysisSetti
     return empty;
   }
   // The same code as the live view: feed every sample, then end the set.
-  LiveAnalyser live(set.info, rate, settings, {}, body_mass_kg);
+  LiveAnalyser live(set.info, rate, settings, {}, body_mass_kg, std::move(buffers));
+  // In blocks, as samples arrive live (the results do not depend on the block size).
   constexpr std::size_t kBlock = 4096;
-  std::vector<drivers::Sample> block;
-  block.reserve(kBlock);
-  // Device segments are either absent or one per sample (acquisition::SetSignals).
-  const bool segmented = sig.device_segments.size() == sig.size();
-  std::size_t block_start = 0;
-  const auto push_block = [&] {
-    live.push(block, segmented ? std::span(sig.device_segments).subspan(block_start, block.size())
-                               : std::span<const acquisition::DeviceSegment>());
-    block_start += block.size();
-    block.clear();
-  };
-  for (std::size_t i = 0; i < sig.size(); ++i) {
-    block.push_back({sig.time[i], sig.torque[i], sig.angle[i], sig.velocity[i],
-                     i < sig.status.size() ? sig.status[i] : drivers::kStatusOk});
-    if (block.size() == kBlock) push_block();
-  }
-  push_block();
+  for (std::size_t i = 0; i < sig.size(); i += kBlock) live.push(sig, i, i + kBlock);
   live.finish();
-  return live.result();
+  SetAnalysis result = live.result();
+  buffers = live.release_buffers();
+  return result;
+}
+
+}  // namespace
+
+SetAnalysis analyze_set(const acquisition::RecordedSet& set, const AnalysisSettings& settings,
+                        double body_mass_kg, double sample_rate_hz) {
+  LiveAnalyser::Buffers buffers;
+  return analyze_set_reusing(set, settings, body_mass_kg, sample_rate_hz, buffers);
 }
 
 SessionAnalysis analyze_session(const acquisition::Session& session,
@@ -70,6 +70,7 @@ SessionAnalysis analyze_session(const acquisition::Session& session,
   const double rate = session.info.device.sample_rate_hz;
   // Passive gravity trials first: their limb moment serves every set of the same side.
   std::map<drivers::Side, double> trial_moment;
+  LiveAnalyser::Buffers buffers;  // one set after the other: the same memory for all
   for (const auto& set : session.sets) {
     if (set.info.kind != acquisition::kSetKindGravity) continue;
     const auto& sig = set.signals;
@@ -95,7 +96,8 @@ SessionAnalysis analyze_session(const acquisition::Session& session,
       set_settings.gravity.mode = GravityMode::kGiven;
       set_settings.gravity.limb_moment = trial->second;
     }
-    auto a = analyze_set(set, set_settings, session.info.subject.body_mass_kg, rate);
+    auto a =
+        analyze_set_reusing(set, set_settings, session.info.subject.body_mass_kg, rate, buffers);
     a.kind = set.info.kind;
     if (use_trial) a.gravity.mode = GravityMode::kFromTrial;
     out.sets.push_back(std::move(a));

@@ -6,6 +6,8 @@
 
 #include <cmath>
 #include <tuple>
+#include <utility>
+#include <vector>
 
 #include "isokin/analysis/session_analysis.h"
 #include "simulated_set.h"
@@ -171,3 +173,67 @@ TEST(LiveAnalyser, RejectsAnUnusableSampleRate) {
 }
 
 }  // namespace
+
+// analyze_session hands one analyser's sample columns to the next (docs/performance.md): a set
+// analysed with a longer set's leftover memory gives exactly what a fresh analyser gives.
+TEST(LiveAnalyser, ReusedBuffersGiveTheSameResultsAsFreshOnes) {
+  SimulationSettings sim;
+  sim.seed = 5;
+  MotionSetpoint long_set;
+  long_set.repetitions = 6;
+  long_set.extension_velocity = long_set.flexion_velocity = 60.0;
+  MotionSetpoint short_set;
+  short_set.repetitions = 3;
+  short_set.extension_velocity = short_set.flexion_velocity = 180.0;
+  const auto first = isokin::testing::simulate_set(sim, long_set);
+  sim.seed = 6;
+  const auto second = isokin::testing::simulate_set(sim, short_set);
+  const auto samples = [](const isokin::acquisition::SetSignals& sig) {
+    std::vector<Sample> all;
+    for (std::size_t i = 0; i < sig.size(); ++i) {
+      all.push_back({sig.time[i], sig.torque[i], sig.angle[i], sig.velocity[i], sig.status[i]});
+    }
+    return all;
+  };
+
+  LiveAnalyser earlier(first.recorded.info, 2000.0);
+  earlier.push(samples(first.recorded.signals));
+  earlier.finish();
+  ASSERT_EQ(earlier.phases().size(), 12U);
+  LiveAnalyser::Buffers leftover = earlier.release_buffers();
+  EXPECT_EQ(earlier.sample_count(), 0U);
+  ASSERT_EQ(leftover.time.size(), first.recorded.signals.size());
+  const std::size_t capacity = leftover.time.capacity();
+
+  LiveAnalyser reused(second.recorded.info, 2000.0, {}, {}, 0.0, std::move(leftover));
+  EXPECT_EQ(reused.sample_count(), 0U);  // the old samples are gone, their memory is not
+  reused.push(samples(second.recorded.signals));
+  reused.finish();
+  LiveAnalyser fresh(second.recorded.info, 2000.0);
+  fresh.push(samples(second.recorded.signals));
+  fresh.finish();
+
+  ASSERT_EQ(fresh.phases().size(), 6U);
+  ASSERT_EQ(reused.phases().size(), fresh.phases().size());
+  for (std::size_t i = 0; i < fresh.phases().size(); ++i) {
+    SCOPED_TRACE(::testing::Message() << "phase " << i);
+    expect_identical(reused.phases()[i], fresh.phases()[i]);
+  }
+  EXPECT_EQ(reused.release_buffers().time.capacity(), capacity);
+  // Whole sessions reuse them set after set: the same numbers as each set on its own.
+  isokin::acquisition::Session session;
+  session.info.device.sample_rate_hz = 2000.0;
+  session.sets = {first.recorded, second.recorded, first.recorded};
+  session.sets[1].info.index = 1;
+  session.sets[2].info.index = 2;
+  const SessionAnalysis all = analyze_session(session);
+  ASSERT_EQ(all.sets.size(), 3U);
+  for (std::size_t k = 0; k < 3; ++k) {
+    const SetAnalysis alone = analyze_set(session.sets[k], all.settings, 0.0, 2000.0);
+    ASSERT_EQ(all.sets[k].extension.repetitions.size(), alone.extension.repetitions.size());
+    for (std::size_t i = 0; i < alone.extension.repetitions.size(); ++i) {
+      expect_identical(all.sets[k].extension.repetitions[i], alone.extension.repetitions[i]);
+      expect_identical(all.sets[k].flexion.repetitions[i], alone.flexion.repetitions[i]);
+    }
+  }
+}

@@ -34,11 +34,20 @@ class LiveAnalyser {
   // Called on the thread that calls push()/finish(); must not throw.
   using PhaseCallback = std::function<void(const PhaseResult&)>;
 
+  // The sample columns an analyser keeps for its set. Analysing many sets one after the other
+  // (analyze_session), hand them from one analyser to the next: their memory is then allocated
+  // and paged in once, not once per set (docs/performance.md, "Profile").
+  struct Buffers {
+    std::vector<double> time, torque, angle, velocity;
+    std::vector<std::uint32_t> status;
+  };
+
   // sample_rate_hz: the device's nominal rate (DeviceDescription::sample_rate_hz). Throws
   // std::invalid_argument naming the bad value (rate ≤ 0, filter cut-off above Nyquist, ...).
+  // buffers: memory to reuse (from release_buffers()); their content is discarded.
   LiveAnalyser(const acquisition::SetInfo& set, double sample_rate_hz,
                AnalysisSettings settings = {}, PhaseCallback on_phase = {},
-               double body_mass_kg = 0.0);
+               double body_mass_kg = 0.0, Buffers buffers = {});
 
   // Real-time path: never throws, amortised O(samples). Samples must be in time order.
   void push(std::span<const drivers::Sample> samples) noexcept;
@@ -46,6 +55,9 @@ class LiveAnalyser {
   // sample; samples without one count as "between phases".
   void push(std::span<const drivers::Sample> samples,
             std::span<const acquisition::DeviceSegment> segments) noexcept;
+  // Offline: samples [begin, end) of a recorded set's columns (with its device segments when it
+  // has them), without building Samples first. The same results as pushing them as Samples.
+  void push(const acquisition::SetSignals& signals, std::size_t begin, std::size_t end) noexcept;
   // End of set: publishes the phases still waiting for their margin. Further push() is ignored.
   void finish() noexcept;
 
@@ -58,8 +70,14 @@ class LiveAnalyser {
   [[nodiscard]] double margin_seconds() const;
   // Set summary over the phases published so far (final after finish()).
   [[nodiscard]] SetAnalysis result() const;
+  // Hands over the sample columns for the next analyser, after result(): the analyser is then
+  // finished and holds no samples.
+  [[nodiscard]] Buffers release_buffers();
 
  private:
+  template <typename SampleAt>
+  void push_samples(std::size_t count, SampleAt sample_at,
+                    std::span<const acquisition::DeviceSegment> segments) noexcept;
   void decide_gravity(std::int64_t rest_end);
   void decide_isometric_gravity();
   bool detect(std::int64_t i, const drivers::Sample& sample,

@@ -125,6 +125,125 @@ PeakFit fit_peak(const Eigen::Ref<const Eigen::ArrayXd>& directed_torque,
   return {fine->vertex, fine->value};
 }
 
+namespace {
+
+// Least-squares polynomial τ(t) of degree 2 or 3 through the samples with |t − centre| ≤
+// half_width, and its maximum: nothing when fewer than 5 samples, not concave there, or the
+// maximum lies outside the samples. Time is centred and scaled to ±1 for conditioning.
+// Curvature: half the second derivative at the maximum (N·m/s²).
+std::optional<Parabola> fit_top_in_time(const Eigen::Ref<const Eigen::ArrayXd>& torque,
+                                        const Eigen::Ref<const Eigen::ArrayXd>& time, double centre,
+                                        double half_width, int degree) {
+  constexpr Eigen::Index kMinPoints = 5;
+  const auto first = static_cast<Eigen::Index>(
+      std::lower_bound(time.begin(), time.end(), centre - half_width) - time.begin());
+  const auto last = static_cast<Eigen::Index>(
+      std::upper_bound(time.begin(), time.end(), centre + half_width) - time.begin());
+  const Eigen::Index n = last - first;
+  if (n < kMinPoints || !(half_width > 0.0)) return std::nullopt;
+  Eigen::MatrixXd design(n, degree + 1);
+  for (Eigen::Index k = 0; k < n; ++k) {
+    const double x = (time[first + k] - centre) / half_width;
+    double power = 1.0;
+    for (int j = 0; j <= degree; ++j, power *= x) design(k, j) = power;
+  }
+  Eigen::VectorXd c = design.colPivHouseholderQr().solve(torque.segment(first, n).matrix());
+  if (degree < 3) {
+    c.conservativeResize(4);
+    c[3] = 0.0;
+  }
+  // τ'(x) = c1 + 2 c2 x + 3 c3 x² = 0: the root nearer the parabola's vertex (the cubic term
+  // only tilts the top); a maximum where τ''(x) = 2 c2 + 6 c3 x < 0.
+  if (!(c[2] < 0.0)) return std::nullopt;
+  double offset = -c[1] / (2.0 * c[2]);
+  if (c[3] != 0.0) {
+    const double discriminant = c[2] * c[2] - 3.0 * c[3] * c[1];
+    if (!(discriminant >= 0.0)) return std::nullopt;
+    // Numerically stable roots of 3 c3 x² + 2 c2 x + c1.
+    const double q = -(c[2] + std::copysign(std::sqrt(discriminant), c[2]));
+    const double root_a = q / (3.0 * c[3]);
+    const double root_b = c[1] / q;
+    offset = std::abs(root_a - offset) < std::abs(root_b - offset) ? root_a : root_b;
+  }
+  const double half_second = c[2] + 3.0 * c[3] * offset;
+  if (!(half_second < 0.0)) return std::nullopt;
+  // Never extrapolate: the maximum must lie among the fitted samples.
+  if (!(offset >= design.col(1).minCoeff() && offset <= design.col(1).maxCoeff())) {
+    return std::nullopt;
+  }
+  const double value = c[0] + offset * (c[1] + offset * (c[2] + offset * c[3]));
+  return Parabola{centre + offset * half_width, value, half_second / (half_width * half_width)};
+}
+
+// Linear interpolation of y(x) at x = at, x increasing.
+double interpolate(const Eigen::Ref<const Eigen::ArrayXd>& x,
+                   const Eigen::Ref<const Eigen::ArrayXd>& y, double at) {
+  const auto upper = std::upper_bound(x.begin(), x.end(), at) - x.begin();
+  const auto k = std::clamp<Eigen::Index>(upper, 1, x.size() - 1);
+  const double span = x[k] - x[k - 1];
+  const double f = span > 0.0 ? (at - x[k - 1]) / span : 0.0;
+  return y[k - 1] + f * (y[k] - y[k - 1]);
+}
+
+}  // namespace
+
+PeakFit fit_peak(const Eigen::Ref<const Eigen::ArrayXd>& directed_torque,
+                 const Eigen::Ref<const Eigen::ArrayXd>& time,
+                 const Eigen::Ref<const Eigen::ArrayXd>& angle,
+                 const Eigen::Ref<const Eigen::ArrayXd>& velocity, Eigen::Index peak) {
+  // The window that averages the noise best without bending the curve (docs/analysis.md §6):
+  // every sample where the curve lies within kDrop of its peak, found from the curve itself by
+  // a parabola in time, re-centred and re-sized on its own vertex and curvature. A parabola's
+  // own bias over such a window is ≈ kDrop²/30 of the peak on a Gaussian-shaped top (< 0.1 %
+  // at kDrop = 10 %), while it averages every sample there, however deep the noise dips.
+  constexpr double kCoarseFraction = 0.15;
+  constexpr double kDrop = 0.10;
+  constexpr int kIterations = 3;
+  constexpr double kSpeedVariation = 0.10;
+  const PeakFit narrow = fit_peak(directed_torque, angle, peak);
+  const Eigen::Index n = directed_torque.size();
+  if (n < 5 || time.size() != n || velocity.size() != n || !directed_torque.allFinite() ||
+      !time.allFinite() || !velocity.allFinite()) {
+    return narrow;
+  }
+  const double level = directed_torque[peak] * (1.0 - kCoarseFraction);
+  Eigen::Index lo = peak;
+  Eigen::Index hi = peak;
+  while (lo > 0 && directed_torque[lo - 1] >= level) --lo;
+  while (hi + 1 < n && directed_torque[hi + 1] >= level) ++hi;
+  auto fit = fit_top_in_time(directed_torque, time, 0.5 * (time[lo] + time[hi]),
+                             0.5 * (time[hi] - time[lo]), 2);
+  double half_width = 0.0;
+  for (int i = 0; i < kIterations && fit; ++i) {
+    if (!(fit->vertex >= time[0] && fit->vertex <= time[n - 1])) return narrow;
+    half_width = std::sqrt(kDrop * fit->value / -fit->curvature);
+    fit = fit_top_in_time(directed_torque, time, fit->vertex, half_width, 2);
+  }
+  if (!fit) return narrow;
+  // The final fit has a cubic term: torque–angle curves are skewed (they fall faster on one side
+  // of the optimum), which a parabola over this window turns into a shift of its vertex of about
+  // a degree; the cubic follows the skew and leaves the value's variance at the centre as is.
+  fit = fit_top_in_time(directed_torque, time, fit->vertex, half_width, 3);
+  if (!fit) return narrow;
+  // Trust the wide window only where the curve is the torque–angle relation at a steady speed,
+  // seen from both sides. Fast movements peak in the acceleration, where the speed and the
+  // muscle's activation shape a narrow bump a parabola over this window does not follow; a
+  // vertex above every sample is an overshoot of such a misfit.
+  if (!(fit->vertex - time[0] >= 0.6 * half_width &&
+        time[n - 1] - fit->vertex >= 0.6 * half_width)) {
+    return narrow;
+  }
+  const double from = fit->vertex - half_width;
+  const double to = fit->vertex + half_width;
+  const auto inside = (time >= from && time <= to).cast<double>();
+  const Eigen::ArrayXd speed = velocity.abs();
+  const double fastest = (speed * inside).maxCoeff();
+  const double slowest = (speed * inside + (1.0 - inside) * fastest).minCoeff();
+  if (slowest < (1.0 - kSpeedVariation) * fastest) return narrow;
+  if (fit->value > directed_torque[peak]) return narrow;
+  return {interpolate(time, angle, fit->vertex), fit->value};
+}
+
 double angle_of_peak(const Eigen::Ref<const Eigen::ArrayXd>& directed_torque,
                      const Eigen::Ref<const Eigen::ArrayXd>& angle, Eigen::Index peak) {
   return fit_peak(directed_torque, angle, peak).angle;
@@ -204,7 +323,8 @@ PhaseResult analyze_phase(const PhaseSignals& s, const MovementPhase& phase,
   const Eigen::ArrayXd directed_torque = directed * torque;
   Eigen::Index peak = 0;
   directed_torque.maxCoeff(&peak);
-  const PeakFit fit = fit_peak(directed_torque, angle, peak);
+  const PeakFit fit = fit_peak(directed_torque, s.time.segment(lo, n), angle,
+                               s.filtered_velocity.segment(lo, n), peak);
   r.peak_torque = fit.torque;
   r.angle_at_peak = fit.angle;
   r.time_to_peak = s.time[lo + peak] - r.start_time;

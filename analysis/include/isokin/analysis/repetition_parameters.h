@@ -114,6 +114,17 @@ struct PeakFit {
 PeakFit fit_peak(const Eigen::Ref<const Eigen::ArrayXd>& directed_torque,
                  const Eigen::Ref<const Eigen::ArrayXd>& angle, Eigen::Index peak);
 
+// Peak torque and its angle for a movement phase (docs/analysis.md §6): vertex of a parabola in
+// time fitted to every sample where the curve lies within 10 % of its peak, the window found
+// from the curve itself; when that window is cut by the phase's edge or the lever's speed varies
+// in it by more than 10 % (the peak falls in the acceleration), the narrow fit above. The angle
+// is the recorded angle at the vertex's time (linear interpolation). time increasing, all four
+// arrays of the same length.
+PeakFit fit_peak(const Eigen::Ref<const Eigen::ArrayXd>& directed_torque,
+                 const Eigen::Ref<const Eigen::ArrayXd>& time,
+                 const Eigen::Ref<const Eigen::ArrayXd>& angle,
+                 const Eigen::Ref<const Eigen::ArrayXd>& velocity, Eigen::Index peak);
+
 // Angle of peak torque, robust to noise on flat-topped curves (vertex of a parabola fitted to the
 // top 3 % of the curve); falls back to the angle of the peak sample.
 double angle_of_peak(const Eigen::Ref<const Eigen::ArrayXd>& directed_torque,

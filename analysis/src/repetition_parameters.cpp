@@ -34,10 +34,11 @@ double work(const Eigen::Ref<const Eigen::ArrayXd>& torque,
 
 namespace {
 
+// Fitted against angle (°) or time (s): vertex and curvature are in that unit.
 struct Parabola {
-  double vertex = 0.0;     // °
+  double vertex = 0.0;     // ° or s
   double value = 0.0;      // N·m at the vertex
-  double curvature = 0.0;  // N·m/°², negative when concave
+  double curvature = 0.0;  // N·m/°² or N·m/s², negative when concave
 };
 
 // Least-squares parabola τ(θ) through the samples whose angle lies in [from, to]; nothing when
@@ -194,7 +195,7 @@ PeakFit fit_peak(const Eigen::Ref<const Eigen::ArrayXd>& directed_torque,
   // The window that averages the noise best without bending the curve (docs/analysis.md §6):
   // every sample where the curve lies within kDrop of its peak, found from the curve itself by
   // a parabola in time, re-centred and re-sized on its own vertex and curvature. A parabola's
-  // own bias over such a window is ≈ kDrop²/30 of the peak on a Gaussian-shaped top (< 0.1 %
+  // own bias over such a window is ≈ kDrop²/23 of the peak on a Gaussian-shaped top (0.05 %
   // at kDrop = 10 %), while it averages every sample there, however deep the noise dips.
   constexpr double kCoarseFraction = 0.15;
   constexpr double kDrop = 0.10;

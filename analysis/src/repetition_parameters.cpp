@@ -1,7 +1,9 @@
 #include "isokin/analysis/repetition_parameters.h"
 
+#include <Eigen/Cholesky>
 #include <Eigen/QR>
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <numbers>
 #include <optional>
@@ -128,6 +130,33 @@ PeakFit fit_peak(const Eigen::Ref<const Eigen::ArrayXd>& directed_torque,
 
 namespace {
 
+// Least-squares polynomial of degree ≤ 3 through (x_k, y_k), k in [first, first + n), with
+// x = (time − centre) / scale; coefficients of x⁰…x³ (zero above `degree`). From the normal
+// equations: one pass of power sums and no design matrix, since these fits run on every phase
+// over up to thousands of samples, in the live path too. With |x| ≤ 1 the 4×4 system is well
+// conditioned.
+Eigen::Vector4d fit_polynomial(const Eigen::Ref<const Eigen::ArrayXd>& time,
+                               const Eigen::Ref<const Eigen::ArrayXd>& y, Eigen::Index first,
+                               Eigen::Index n, double centre, double scale, int degree) {
+  std::array<double, 7> power_sums{};
+  Eigen::Vector4d moments = Eigen::Vector4d::Zero();
+  const double inverse_scale = 1.0 / scale;
+  for (Eigen::Index k = first; k < first + n; ++k) {
+    const double x = (time[k] - centre) * inverse_scale;
+    double power = 1.0;
+    for (int j = 0; j <= 2 * degree; ++j, power *= x) {
+      power_sums[static_cast<std::size_t>(j)] += power;
+      if (j <= degree) moments[j] += power * y[k];
+    }
+  }
+  // Unused orders get an identity row and a zero right-hand side, so their coefficients are 0.
+  Eigen::Matrix4d normal = Eigen::Matrix4d::Identity();
+  for (int i = 0; i <= degree; ++i) {
+    for (int j = 0; j <= degree; ++j) normal(i, j) = power_sums[static_cast<std::size_t>(i + j)];
+  }
+  return normal.ldlt().solve(moments);
+}
+
 // Least-squares polynomial τ(t) of degree 2 or 3 through the samples with |t − centre| ≤
 // half_width, and its maximum: nothing when fewer than 5 samples, not concave there, or the
 // maximum lies outside the samples. Time is centred and scaled to ±1 for conditioning.
@@ -142,17 +171,7 @@ std::optional<Parabola> fit_top_in_time(const Eigen::Ref<const Eigen::ArrayXd>& 
       std::upper_bound(time.begin(), time.end(), centre + half_width) - time.begin());
   const Eigen::Index n = last - first;
   if (n < kMinPoints || !(half_width > 0.0)) return std::nullopt;
-  Eigen::MatrixXd design(n, degree + 1);
-  for (Eigen::Index k = 0; k < n; ++k) {
-    const double x = (time[first + k] - centre) / half_width;
-    double power = 1.0;
-    for (int j = 0; j <= degree; ++j, power *= x) design(k, j) = power;
-  }
-  Eigen::VectorXd c = design.colPivHouseholderQr().solve(torque.segment(first, n).matrix());
-  if (degree < 3) {
-    c.conservativeResize(4);
-    c[3] = 0.0;
-  }
+  const Eigen::Vector4d c = fit_polynomial(time, torque, first, n, centre, half_width, degree);
   // τ'(x) = c1 + 2 c2 x + 3 c3 x² = 0: the root nearer the parabola's vertex (the cubic term
   // only tilts the top); a maximum where τ''(x) = 2 c2 + 6 c3 x < 0.
   if (!(c[2] < 0.0)) return std::nullopt;
@@ -169,7 +188,8 @@ std::optional<Parabola> fit_top_in_time(const Eigen::Ref<const Eigen::ArrayXd>& 
   const double half_second = c[2] + 3.0 * c[3] * offset;
   if (!(half_second < 0.0)) return std::nullopt;
   // Never extrapolate: the maximum must lie among the fitted samples.
-  if (!(offset >= design.col(1).minCoeff() && offset <= design.col(1).maxCoeff())) {
+  if (!(offset >= (time[first] - centre) / half_width &&
+        offset <= (time[last - 1] - centre) / half_width)) {
     return std::nullopt;
   }
   const double value = c[0] + offset * (c[1] + offset * (c[2] + offset * c[3]));
@@ -209,11 +229,11 @@ PeakFit fit_peak(const Eigen::Ref<const Eigen::ArrayXd>& directed_torque,
   constexpr double kCoarseFraction = 0.15;
   constexpr double kDrop = 0.10;
   constexpr int kIterations = 3;
-  const PeakFit narrow = fit_peak(directed_torque, angle, peak);
+  const auto narrow = [&] { return fit_peak(directed_torque, angle, peak); };
   const Eigen::Index n = directed_torque.size();
   if (n < 5 || time.size() != n || velocity.size() != n || !directed_torque.allFinite() ||
       !time.allFinite() || !velocity.allFinite()) {
-    return narrow;
+    return narrow();
   }
   const double level = directed_torque[peak] * (1.0 - kCoarseFraction);
   Eigen::Index lo = peak;
@@ -224,30 +244,30 @@ PeakFit fit_peak(const Eigen::Ref<const Eigen::ArrayXd>& directed_torque,
                              0.5 * (time[hi] - time[lo]), 2);
   double half_width = 0.0;
   for (int i = 0; i < kIterations && fit; ++i) {
-    if (!(fit->vertex >= time[0] && fit->vertex <= time[n - 1])) return narrow;
+    if (!(fit->vertex >= time[0] && fit->vertex <= time[n - 1])) return narrow();
     half_width = std::sqrt(kDrop * fit->value / -fit->curvature);
     fit = fit_top_in_time(directed_torque, time, fit->vertex, half_width, 2);
   }
-  if (!fit) return narrow;
+  if (!fit) return narrow();
   // The final fit has a cubic term: torque–angle curves are skewed (they fall faster on one side
   // of the optimum), which a parabola over this window turns into a shift of its vertex of about
   // a degree; the cubic follows the skew and leaves the value's variance at the centre as is.
   fit = fit_top_in_time(directed_torque, time, fit->vertex, half_width, 3);
-  if (!fit) return narrow;
+  if (!fit) return narrow();
   // Trust the wide window only where the curve is the torque–angle relation at a steady speed,
   // seen from both sides. Fast movements peak in the acceleration, where the speed and the
   // muscle's activation shape a narrow bump a parabola over this window does not follow; a
   // vertex above every sample is an overshoot of such a misfit.
   if (!(fit->vertex - time[0] >= 0.6 * half_width &&
         time[n - 1] - fit->vertex >= 0.6 * half_width)) {
-    return narrow;
+    return narrow();
   }
   const auto first = static_cast<Eigen::Index>(
       std::lower_bound(time.begin(), time.end(), fit->vertex - half_width) - time.begin());
   const auto last = static_cast<Eigen::Index>(
       std::upper_bound(time.begin(), time.end(), fit->vertex + half_width) - time.begin());
-  if (last - first < 2 || !steady_speed(velocity, first, last - 1)) return narrow;
-  if (fit->value > directed_torque[peak]) return narrow;
+  if (last - first < 2 || !steady_speed(velocity, first, last - 1)) return narrow();
+  if (fit->value > directed_torque[peak]) return narrow();
   return {interpolate(time, angle, fit->vertex), fit->value};
 }
 
@@ -333,20 +353,13 @@ double local_torque_at(const Eigen::Ref<const Eigen::ArrayXd>& directed,
       time[k] + (target - angle[k]) / (angle[k + 1] - angle[k]) * (time[k + 1] - time[k]);
   const double scale = std::max(crossing - time[first], time[last] - crossing);
   if (!(scale > 0.0)) return interpolated;
-  Eigen::MatrixXd design(count, 3);
-  for (Eigen::Index j = 0; j < count; ++j) {
-    const double x = (time[first + j] - crossing) / scale;
-    design.row(j) << 1.0, x, x * x;
-  }
   // When the angle is crossed: from a straight line through the window's angles (the speed is
   // steady there), so the angle sensor's noise is averaged too; on a steep part of the curve
   // (≈ 2 N·m/°) 0.05° of angle noise at one crossing would be 0.1–0.3 % of the torque.
-  const auto qr = design.colPivHouseholderQr();
-  const Eigen::Vector2d line =
-      design.leftCols(2).colPivHouseholderQr().solve(angle.segment(first, count).matrix());
+  const Eigen::Vector4d line = fit_polynomial(time, angle, first, count, crossing, scale, 1);
   const double at = (target - line[0]) / line[1];  // in units of scale, from the crossing
   if (!(std::abs(at) <= 1.0)) return interpolated;
-  const Eigen::Vector3d c = qr.solve(directed.segment(first, count).matrix());
+  const Eigen::Vector4d c = fit_polynomial(time, directed, first, count, crossing, scale, 2);
   return c[0] + at * (c[1] + at * c[2]);
 }
 

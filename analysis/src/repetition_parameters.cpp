@@ -151,8 +151,11 @@ Eigen::Vector4d fit_polynomial(const Eigen::Ref<const Eigen::ArrayXd>& time,
   }
   // Unused orders get an identity row and a zero right-hand side, so their coefficients are 0.
   Eigen::Matrix4d normal = Eigen::Matrix4d::Identity();
-  for (int i = 0; i <= degree; ++i) {
-    for (int j = 0; j <= degree; ++j) normal(i, j) = power_sums[static_cast<std::size_t>(i + j)];
+  const auto order = static_cast<std::size_t>(degree);
+  for (std::size_t i = 0; i <= order; ++i) {
+    for (std::size_t j = 0; j <= order; ++j) {
+      normal(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = power_sums[i + j];
+    }
   }
   return normal.ldlt().solve(moments);
 }

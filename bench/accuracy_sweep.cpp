@@ -1,6 +1,8 @@
-// Peak torque and work of the analysis against the simulator's ground truth, over rates, speeds,
-// noise levels and seeds: the table of docs/analysis.md §15. Not a speed benchmark; it lives
-// here with the other measurement programs. Usage: accuracy_sweep [SEEDS] (default 8).
+// Peak torque, its angle, torque at 30° and 60°, and work of the analysis against the
+// simulator's ground truth, over rates, speeds, noise levels and seeds: the table of
+// docs/analysis.md §15, with the information limit of the peak (tests/analysis/
+// peak_information_limit.h) for comparison. Not a speed benchmark; it lives here with the other
+// measurement programs. Usage: accuracy_sweep [SEEDS [NOISE]] (default 8 seeds; 0.8 and 3 N·m).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -10,6 +12,7 @@
 
 #include "isokin/analysis/session_analysis.h"
 #include "isokin/drivers/simulated_dynamometer.h"
+#include "../tests/analysis/peak_information_limit.h"
 
 namespace {
 
@@ -19,9 +22,29 @@ struct Errors {
   double worst_peak = 0.0;
   double sum_squared_peak = 0.0;
   double worst_work = 0.0;
+  double worst_angle = 0.0;               // °
+  double worst_torque_at_angle = 0.0;     // relative, 30° and 60°
+  double sum_squared_limit = 0.0;         // relative standard error of the peak, squared
+  double worst_over_limit = 0.0;          // peak error / its standard error
   int phases = 0;
   int missing = 0;
 };
+
+// Directed torque of the noise-free signals at the first crossing of `at` degrees within
+// [start, end] (linear interpolation).
+double torque_at(const std::vector<drivers::Sample>& clean, double start, double end, double at,
+                 double sign) {
+  for (std::size_t i = 1; i < clean.size(); ++i) {
+    const auto& a = clean[i - 1];
+    const auto& b = clean[i];
+    if (a.time < start || b.time > end) continue;
+    if ((a.angle - at) * (b.angle - at) <= 0.0 && a.angle != b.angle) {
+      const double f = (at - a.angle) / (b.angle - a.angle);
+      return sign * (a.torque + f * (b.torque - a.torque));
+    }
+  }
+  return std::nan("");
+}
 
 void measure(double rate, double velocity, double noise, unsigned seed, Errors& e) {
   drivers::SimulationSettings settings;
@@ -44,6 +67,13 @@ void measure(double rate, double velocity, double noise, unsigned seed, Errors& 
     if (r.status != drivers::ReadStatus::kOk) break;
   }
   const drivers::SetTruth truth = sim.ground_truth().back();
+  // The same set without noise: at the rate under test (information limit) and at 20 kHz
+  // (torque at an angle, free of interpolation error).
+  drivers::SimulationSettings quiet = settings;
+  quiet.torque_noise = quiet.angle_noise = quiet.velocity_noise = 0.0;
+  const auto clean = drivers::simulate_set(quiet, setpoint);
+  quiet.sample_rate_hz = 20000.0;
+  const auto fine = drivers::simulate_set(quiet, setpoint);
   analysis::AnalysisSettings a;
   a.filter_cutoff_hz = std::min(a.filter_cutoff_hz, rate / 4.0);
   a.gravity.mode = analysis::GravityMode::kOff;  // the truth is "as measured"
@@ -60,6 +90,28 @@ void measure(double rate, double velocity, double noise, unsigned seed, Errors& 
     e.worst_peak = std::max(e.worst_peak, peak);
     e.sum_squared_peak += peak * peak;
     e.worst_work = std::max(e.worst_work, std::abs(r.work - t.work) / std::abs(t.work));
+    e.worst_angle = std::max(e.worst_angle, std::abs(r.angle_at_peak - t.angle_at_peak));
+    const double sign = t.extensors ? 1.0 : -1.0;
+    for (std::size_t k = 0; k < a.torque_angles.size(); ++k) {
+      const double expected = torque_at(fine, t.start_time, t.end_time, a.torque_angles[k], sign);
+      e.worst_torque_at_angle = std::max(
+          e.worst_torque_at_angle, std::abs(r.torque_at_angles[k] - expected) / expected);
+    }
+    std::vector<double> curve;
+    std::vector<double> time;
+    for (const auto& c : clean) {
+      if (c.time >= t.start_time && c.time <= t.end_time) {
+        curve.push_back(sign * c.torque);
+        time.push_back(c.time);
+      }
+    }
+    const auto m = static_cast<Eigen::Index>(curve.size());
+    const double limit =
+        testing::peak_standard_error(Eigen::Map<const Eigen::ArrayXd>(curve.data(), m),
+                                     Eigen::Map<const Eigen::ArrayXd>(time.data(), m), noise) /
+        t.peak_torque;
+    e.sum_squared_limit += limit * limit;
+    e.worst_over_limit = std::max(e.worst_over_limit, peak / limit);
     ++e.phases;
   }
 }
@@ -69,16 +121,21 @@ void measure(double rate, double velocity, double noise, unsigned seed, Errors& 
 int main(int argc, char** argv) {
   const unsigned seeds = argc > 1 ? static_cast<unsigned>(std::strtoul(argv[1], nullptr, 10)) : 8;
   fmt::print(
-      "noise N·m,rate Hz,velocity deg/s,phases,missing,peak worst %,peak rms %,work worst %\n");
-  for (const double noise : {0.8, 3.0}) {
+      "noise N·m,rate Hz,velocity deg/s,phases,missing,peak worst %,peak rms %,peak limit rms %,"
+      "worst error / limit,angle worst deg,torque at angle worst %,work worst %\n");
+  std::vector<double> noises = {0.8, 3.0};
+  if (argc > 2) noises = {std::strtod(argv[2], nullptr)};
+  for (const double noise : noises) {
     for (const double rate : {100.0, 200.0, 500.0, 1000.0, 2000.0}) {
       for (const double velocity : {30.0, 60.0, 180.0, 300.0}) {
         Errors e;
         for (unsigned seed = 1; seed <= seeds; ++seed) measure(rate, velocity, noise, seed, e);
-        fmt::print("{},{},{},{},{},{:.2f},{:.2f},{:.2f}\n", noise, rate, velocity, e.phases,
-                   e.missing, 100.0 * e.worst_peak,
-                   100.0 * std::sqrt(e.sum_squared_peak / std::max(e.phases, 1)),
-                   100.0 * e.worst_work);
+        const double phases = std::max(e.phases, 1);
+        fmt::print("{},{},{},{},{},{:.2f},{:.2f},{:.2f},{:.1f},{:.1f},{:.2f},{:.2f}\n", noise, rate,
+                   velocity, e.phases, e.missing, 100.0 * e.worst_peak,
+                   100.0 * std::sqrt(e.sum_squared_peak / phases),
+                   100.0 * std::sqrt(e.sum_squared_limit / phases), e.worst_over_limit,
+                   e.worst_angle, 100.0 * e.worst_torque_at_angle, 100.0 * e.worst_work);
       }
     }
   }

@@ -1,7 +1,9 @@
 #include "isokin/analysis/repetition_parameters.h"
 
+#include <Eigen/Cholesky>
 #include <Eigen/QR>
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <numbers>
 #include <optional>
@@ -34,10 +36,11 @@ double work(const Eigen::Ref<const Eigen::ArrayXd>& torque,
 
 namespace {
 
+// Fitted against angle (°) or time (s): vertex and curvature are in that unit.
 struct Parabola {
-  double vertex = 0.0;     // °
+  double vertex = 0.0;     // ° or s
   double value = 0.0;      // N·m at the vertex
-  double curvature = 0.0;  // N·m/°², negative when concave
+  double curvature = 0.0;  // N·m/°² or N·m/s², negative when concave
 };
 
 // Least-squares parabola τ(θ) through the samples whose angle lies in [from, to]; nothing when
@@ -125,6 +128,152 @@ PeakFit fit_peak(const Eigen::Ref<const Eigen::ArrayXd>& directed_torque,
   return {fine->vertex, fine->value};
 }
 
+namespace {
+
+// Least-squares polynomial of degree ≤ 3 through (x_k, y_k), k in [first, first + n), with
+// x = (time − centre) / scale; coefficients of x⁰…x³ (zero above `degree`). From the normal
+// equations: one pass of power sums and no design matrix, since these fits run on every phase
+// over up to thousands of samples, in the live path too. With |x| ≤ 1 the 4×4 system is well
+// conditioned.
+Eigen::Vector4d fit_polynomial(const Eigen::Ref<const Eigen::ArrayXd>& time,
+                               const Eigen::Ref<const Eigen::ArrayXd>& y, Eigen::Index first,
+                               Eigen::Index n, double centre, double scale, int degree) {
+  std::array<double, 7> power_sums{};
+  Eigen::Vector4d moments = Eigen::Vector4d::Zero();
+  const double inverse_scale = 1.0 / scale;
+  for (Eigen::Index k = first; k < first + n; ++k) {
+    const double x = (time[k] - centre) * inverse_scale;
+    double power = 1.0;
+    for (int j = 0; j <= 2 * degree; ++j, power *= x) {
+      power_sums[static_cast<std::size_t>(j)] += power;
+      if (j <= degree) moments[j] += power * y[k];
+    }
+  }
+  // Unused orders get an identity row and a zero right-hand side, so their coefficients are 0.
+  Eigen::Matrix4d normal = Eigen::Matrix4d::Identity();
+  const auto order = static_cast<std::size_t>(degree);
+  for (std::size_t i = 0; i <= order; ++i) {
+    for (std::size_t j = 0; j <= order; ++j) {
+      normal(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = power_sums[i + j];
+    }
+  }
+  return normal.ldlt().solve(moments);
+}
+
+// Least-squares polynomial τ(t) of degree 2 or 3 through the samples with |t − centre| ≤
+// half_width, and its maximum: nothing when fewer than 5 samples, not concave there, or the
+// maximum lies outside the samples. Time is centred and scaled to ±1 for conditioning.
+// Curvature: half the second derivative at the maximum (N·m/s²).
+std::optional<Parabola> fit_top_in_time(const Eigen::Ref<const Eigen::ArrayXd>& torque,
+                                        const Eigen::Ref<const Eigen::ArrayXd>& time, double centre,
+                                        double half_width, int degree) {
+  constexpr Eigen::Index kMinPoints = 5;
+  const auto first = static_cast<Eigen::Index>(
+      std::lower_bound(time.begin(), time.end(), centre - half_width) - time.begin());
+  const auto last = static_cast<Eigen::Index>(
+      std::upper_bound(time.begin(), time.end(), centre + half_width) - time.begin());
+  const Eigen::Index n = last - first;
+  if (n < kMinPoints || !(half_width > 0.0)) return std::nullopt;
+  const Eigen::Vector4d c = fit_polynomial(time, torque, first, n, centre, half_width, degree);
+  // τ'(x) = c1 + 2 c2 x + 3 c3 x² = 0: the root nearer the parabola's vertex (the cubic term
+  // only tilts the top); a maximum where τ''(x) = 2 c2 + 6 c3 x < 0.
+  if (!(c[2] < 0.0)) return std::nullopt;
+  double offset = -c[1] / (2.0 * c[2]);
+  if (c[3] != 0.0) {
+    const double discriminant = c[2] * c[2] - 3.0 * c[3] * c[1];
+    if (!(discriminant >= 0.0)) return std::nullopt;
+    // Numerically stable roots of 3 c3 x² + 2 c2 x + c1.
+    const double q = -(c[2] + std::copysign(std::sqrt(discriminant), c[2]));
+    const double root_a = q / (3.0 * c[3]);
+    const double root_b = c[1] / q;
+    offset = std::abs(root_a - offset) < std::abs(root_b - offset) ? root_a : root_b;
+  }
+  const double half_second = c[2] + 3.0 * c[3] * offset;
+  if (!(half_second < 0.0)) return std::nullopt;
+  // Never extrapolate: the maximum must lie among the fitted samples.
+  if (!(offset >= (time[first] - centre) / half_width &&
+        offset <= (time[last - 1] - centre) / half_width)) {
+    return std::nullopt;
+  }
+  const double value = c[0] + offset * (c[1] + offset * (c[2] + offset * c[3]));
+  return Parabola{centre + offset * half_width, value, half_second / (half_width * half_width)};
+}
+
+// Linear interpolation of y(x) at x = at, x increasing.
+double interpolate(const Eigen::Ref<const Eigen::ArrayXd>& x,
+                   const Eigen::Ref<const Eigen::ArrayXd>& y, double at) {
+  const auto upper = std::upper_bound(x.begin(), x.end(), at) - x.begin();
+  const auto k = std::clamp<Eigen::Index>(upper, 1, x.size() - 1);
+  const double span = x[k] - x[k - 1];
+  const double f = span > 0.0 ? (at - x[k - 1]) / span : 0.0;
+  return y[k - 1] + f * (y[k] - y[k - 1]);
+}
+
+// True when the lever's speed over samples [first, last] varies by at most 10 %: the curve there
+// is the torque–angle relation at one speed, not shaped by an acceleration.
+bool steady_speed(const Eigen::Ref<const Eigen::ArrayXd>& velocity, Eigen::Index first,
+                  Eigen::Index last) {
+  constexpr double kSpeedVariation = 0.10;
+  const auto speed = velocity.segment(first, last - first + 1).abs();
+  return speed.minCoeff() >= (1.0 - kSpeedVariation) * speed.maxCoeff();
+}
+
+}  // namespace
+
+PeakFit fit_peak(const Eigen::Ref<const Eigen::ArrayXd>& directed_torque,
+                 const Eigen::Ref<const Eigen::ArrayXd>& time,
+                 const Eigen::Ref<const Eigen::ArrayXd>& angle,
+                 const Eigen::Ref<const Eigen::ArrayXd>& velocity, Eigen::Index peak) {
+  // The window that averages the noise best without bending the curve (docs/analysis.md §6):
+  // every sample where the curve lies within kDrop of its peak, found from the curve itself by
+  // a parabola in time, re-centred and re-sized on its own vertex and curvature. A parabola's
+  // own bias over such a window is ≈ kDrop²/23 of the peak on a Gaussian-shaped top (0.05 %
+  // at kDrop = 10 %), while it averages every sample there, however deep the noise dips.
+  constexpr double kCoarseFraction = 0.15;
+  constexpr double kDrop = 0.10;
+  constexpr int kIterations = 3;
+  const auto narrow = [&] { return fit_peak(directed_torque, angle, peak); };
+  const Eigen::Index n = directed_torque.size();
+  if (n < 5 || time.size() != n || velocity.size() != n || !directed_torque.allFinite() ||
+      !time.allFinite() || !velocity.allFinite()) {
+    return narrow();
+  }
+  const double level = directed_torque[peak] * (1.0 - kCoarseFraction);
+  Eigen::Index lo = peak;
+  Eigen::Index hi = peak;
+  while (lo > 0 && directed_torque[lo - 1] >= level) --lo;
+  while (hi + 1 < n && directed_torque[hi + 1] >= level) ++hi;
+  auto fit = fit_top_in_time(directed_torque, time, 0.5 * (time[lo] + time[hi]),
+                             0.5 * (time[hi] - time[lo]), 2);
+  double half_width = 0.0;
+  for (int i = 0; i < kIterations && fit; ++i) {
+    if (!(fit->vertex >= time[0] && fit->vertex <= time[n - 1])) return narrow();
+    half_width = std::sqrt(kDrop * fit->value / -fit->curvature);
+    fit = fit_top_in_time(directed_torque, time, fit->vertex, half_width, 2);
+  }
+  if (!fit) return narrow();
+  // The final fit has a cubic term: torque–angle curves are skewed (they fall faster on one side
+  // of the optimum), which a parabola over this window turns into a shift of its vertex of about
+  // a degree; the cubic follows the skew and leaves the value's variance at the centre as is.
+  fit = fit_top_in_time(directed_torque, time, fit->vertex, half_width, 3);
+  if (!fit) return narrow();
+  // Trust the wide window only where the curve is the torque–angle relation at a steady speed,
+  // seen from both sides. Fast movements peak in the acceleration, where the speed and the
+  // muscle's activation shape a narrow bump a parabola over this window does not follow; a
+  // vertex above every sample is an overshoot of such a misfit.
+  if (!(fit->vertex - time[0] >= 0.6 * half_width &&
+        time[n - 1] - fit->vertex >= 0.6 * half_width)) {
+    return narrow();
+  }
+  const auto first = static_cast<Eigen::Index>(
+      std::lower_bound(time.begin(), time.end(), fit->vertex - half_width) - time.begin());
+  const auto last = static_cast<Eigen::Index>(
+      std::upper_bound(time.begin(), time.end(), fit->vertex + half_width) - time.begin());
+  if (last - first < 2 || !steady_speed(velocity, first, last - 1)) return narrow();
+  if (fit->value > directed_torque[peak]) return narrow();
+  return {interpolate(time, angle, fit->vertex), fit->value};
+}
+
 double angle_of_peak(const Eigen::Ref<const Eigen::ArrayXd>& directed_torque,
                      const Eigen::Ref<const Eigen::ArrayXd>& angle, Eigen::Index peak) {
   return fit_peak(directed_torque, angle, peak).angle;
@@ -173,6 +322,50 @@ void torque_at(const Eigen::Ref<const Eigen::ArrayXd>& directed,
   }
 }
 
+// Directed torque at `target` degrees from a parabola in time fitted to the samples within
+// kHalfWidth degrees of its first crossing, evaluated at the crossing (docs/analysis.md §6): one
+// filtered sample carries the whole noise of the filter's band, the fit averages ≈ 2·kHalfWidth
+// / Δθ samples. `interpolated` (the filtered curve at the crossing) when the window is cut by the
+// phase's edge, has fewer than 5 samples, or the speed varies by more than 10 % in it.
+double local_torque_at(const Eigen::Ref<const Eigen::ArrayXd>& directed,
+                       const Eigen::Ref<const Eigen::ArrayXd>& time,
+                       const Eigen::Ref<const Eigen::ArrayXd>& angle,
+                       const Eigen::Ref<const Eigen::ArrayXd>& velocity, double target,
+                       double interpolated) {
+  constexpr double kHalfWidth = 10.0;  // °
+  constexpr Eigen::Index kMinPoints = 5;
+  if (!std::isfinite(interpolated)) return interpolated;
+  const Eigen::Index n = directed.size();
+  Eigen::Index k = 0;
+  while (k + 1 < n &&
+         !((angle[k] - target) * (angle[k + 1] - target) <= 0.0 && angle[k] != angle[k + 1])) {
+    ++k;
+  }
+  if (k + 1 >= n) return interpolated;
+  Eigen::Index first = k;
+  Eigen::Index last = k + 1;
+  while (first > 0 && std::abs(angle[first - 1] - target) <= kHalfWidth) --first;
+  while (last + 1 < n && std::abs(angle[last + 1] - target) <= kHalfWidth) ++last;
+  const bool two_sided = std::abs(angle[first] - target) >= 0.6 * kHalfWidth &&
+                         std::abs(angle[last] - target) >= 0.6 * kHalfWidth;
+  const Eigen::Index count = last - first + 1;
+  if (!two_sided || count < kMinPoints || !steady_speed(velocity, first, last)) {
+    return interpolated;
+  }
+  const double crossing =
+      time[k] + (target - angle[k]) / (angle[k + 1] - angle[k]) * (time[k + 1] - time[k]);
+  const double scale = std::max(crossing - time[first], time[last] - crossing);
+  if (!(scale > 0.0)) return interpolated;
+  // When the angle is crossed: from a straight line through the window's angles (the speed is
+  // steady there), so the angle sensor's noise is averaged too; on a steep part of the curve
+  // (≈ 2 N·m/°) 0.05° of angle noise at one crossing would be 0.1–0.3 % of the torque.
+  const Eigen::Vector4d line = fit_polynomial(time, angle, first, count, crossing, scale, 1);
+  const double at = (target - line[0]) / line[1];  // in units of scale, from the crossing
+  if (!(std::abs(at) <= 1.0)) return interpolated;
+  const Eigen::Vector4d c = fit_polynomial(time, directed, first, count, crossing, scale, 2);
+  return c[0] + at * (c[1] + at * c[2]);
+}
+
 }  // namespace
 
 PhaseResult analyze_phase(const PhaseSignals& s, const MovementPhase& phase,
@@ -204,7 +397,8 @@ PhaseResult analyze_phase(const PhaseSignals& s, const MovementPhase& phase,
   const Eigen::ArrayXd directed_torque = directed * torque;
   Eigen::Index peak = 0;
   directed_torque.maxCoeff(&peak);
-  const PeakFit fit = fit_peak(directed_torque, angle, peak);
+  const PeakFit fit = fit_peak(directed_torque, s.time.segment(lo, n), angle,
+                               s.filtered_velocity.segment(lo, n), peak);
   r.peak_torque = fit.torque;
   r.angle_at_peak = fit.angle;
   r.time_to_peak = s.time[lo + peak] - r.start_time;
@@ -220,7 +414,9 @@ PhaseResult analyze_phase(const PhaseSignals& s, const MovementPhase& phase,
   for (std::size_t i = 0; i < settings.torque_angles.size(); ++i) {
     std::vector<double> one;
     torque_at(directed_torque, angle, settings.torque_angles[i], 1.0, 1, one);
-    r.torque_at_angles[i] = one[0];
+    r.torque_at_angles[i] =
+        local_torque_at(directed_torque, s.time.segment(lo, n), angle,
+                        s.filtered_velocity.segment(lo, n), settings.torque_angles[i], one[0]);
   }
   const double step = settings.angle_curve_step;
   if (step > 0.0) {

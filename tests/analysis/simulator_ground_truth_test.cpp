@@ -7,6 +7,7 @@
 #include "isokin/analysis/gravity_correction.h"
 #include "isokin/analysis/session_analysis.h"
 #include "isokin/drivers/simulated_dynamometer.h"
+#include "peak_information_limit.h"
 
 namespace {
 
@@ -84,7 +85,9 @@ TEST_P(GroundTruth, PeakTorqueWorkAngleAndRatioWithinTolerance) {
         << measured.peak_torque << " vs " << truth.peak_torque;
     EXPECT_LT(relative_error(measured.work, truth.work), 0.01)
         << measured.work << " vs " << truth.work;
-    EXPECT_NEAR(measured.angle_at_peak, truth.angle_at_peak, 1.0);
+    // Within 1°, or one sample's step where the samples are further apart (100 Hz at 180 °/s:
+    // 1.8°): the top of the curve falls by ≈ 0.05 % per degree, so the noise moves its vertex.
+    EXPECT_NEAR(measured.angle_at_peak, truth.angle_at_peak, std::max(1.0, velocity / rate));
     (ext ? truth_ext_peak : truth_flex_peak) =
         std::max(ext ? truth_ext_peak : truth_flex_peak, truth.peak_torque);
   }
@@ -107,6 +110,134 @@ INSTANTIATE_TEST_SUITE_P(
                       std::make_tuple(500.0, 30.0, 3.0), std::make_tuple(200.0, 30.0, 0.8),
                       std::make_tuple(200.0, 60.0, 0.8), std::make_tuple(200.0, 300.0, 0.8),
                       std::make_tuple(100.0, 300.0, 0.8), std::make_tuple(100.0, 30.0, 0.8)));
+
+// (sample rate, velocity) at 3 N·m noise, where 1 % is not always within reach: every phase's
+// peak torque within 4 standard errors of the information limit (peak_information_limit.h,
+// computed from the noise-free curve alone) plus 0.3 % for the estimator's model bias (its
+// error on noise-free curves: ≤ 0.06 % up to 180 °/s, ≤ 0.28 % on the onset peaks at 300 °/s;
+// docs/analysis.md §15). Where that sum is below 1 %, this is the 1 % criterion itself.
+class InformationLimit : public ::testing::TestWithParam<std::tuple<double, double>> {};
+
+TEST_P(InformationLimit, PeakTorqueWithinItsStandardError) {
+  const auto [rate, velocity] = GetParam();
+  constexpr double kNoise = 3.0;
+  int unresolved = 0;
+  for (const unsigned seed : {1U, 2U}) {
+    SimulationSettings settings;
+    settings.sample_rate_hz = rate;
+    settings.torque_noise = kNoise;
+    settings.seed = seed;
+    MotionSetpoint sp;
+    sp.extension_velocity = sp.flexion_velocity = velocity;
+    const SimulatedSet s = simulate(settings, sp);
+    SimulationSettings quiet = settings;
+    quiet.torque_noise = quiet.angle_noise = quiet.velocity_noise = 0.0;
+    const auto clean = isokin::drivers::simulate_set(quiet, sp);
+    AnalysisSettings analysis;
+    analysis.filter_cutoff_hz = std::min(analysis.filter_cutoff_hz, rate / 4.0);
+    analysis.gravity.mode = isokin::analysis::GravityMode::kOff;
+    const SetAnalysis a = analyze_set(s.recorded, analysis, 0.0, rate);
+    ASSERT_EQ(a.extension.repetitions.size() + a.flexion.repetitions.size(), s.truth.phases.size());
+    for (const auto& truth : s.truth.phases) {
+      const bool ext = truth.movement == Movement::kExtension;
+      const auto& measured = (ext ? a.extension : a.flexion).repetitions.at(truth.repetition);
+      std::vector<double> curve;
+      std::vector<double> time;
+      for (const auto& c : clean) {
+        if (c.time >= truth.start_time && c.time <= truth.end_time) {
+          curve.push_back((truth.extensors ? 1.0 : -1.0) * c.torque);
+          time.push_back(c.time);
+        }
+      }
+      const auto n = static_cast<Eigen::Index>(curve.size());
+      const double limit = isokin::testing::peak_standard_error(
+                               Eigen::Map<const Eigen::ArrayXd>(curve.data(), n),
+                               Eigen::Map<const Eigen::ArrayXd>(time.data(), n), kNoise) /
+                           truth.peak_torque;
+      SCOPED_TRACE(::testing::Message()
+                   << "seed " << seed << (ext ? " extension" : " flexion") << " rep "
+                   << truth.repetition << ", limit " << 100.0 * limit << " %");
+      if (!std::isfinite(limit)) {
+        // Not even the 3 samples around the true peak lie on a parabola through it (to 0.1 %):
+        // the sampling does not resolve this peak, and no local fit can find it.
+        ++unresolved;
+        continue;
+      }
+      EXPECT_LT(relative_error(measured.peak_torque, truth.peak_torque), 4.0 * limit + 0.003)
+          << measured.peak_torque << " vs " << truth.peak_torque;
+    }
+  }
+  // Only the 50 ms onset peaks of 300 °/s movements at 100 Hz (3° per sample) are unresolved.
+  EXPECT_EQ(unresolved > 0, rate == 100.0 && velocity == 300.0) << unresolved;
+}
+
+// Torque at 30° and 60° at 3 N·m noise, up to 180 °/s (at 300 °/s the angles lie in the
+// acceleration; docs/analysis.md §15): within 4 standard errors of a parabola's value at the
+// centre of the n samples within ±10° of the angle, 1.5 σ/√n (n counted on the noise-free
+// signals), plus 0.1 % for its model bias (≤ 0.05 % measured noise-free). The truth: the
+// noise-free curve at 5 kHz where it crosses the angle.
+class TorqueAtAngleLimit : public InformationLimit {};
+
+TEST_P(TorqueAtAngleLimit, WithinItsStandardError) {
+  const auto [rate, velocity] = GetParam();
+  constexpr double kNoise = 3.0;
+  MotionSetpoint sp;
+  sp.extension_velocity = sp.flexion_velocity = velocity;
+  // The noise-free signals do not depend on the seed; 5 kHz puts ≤ 0.04° between samples.
+  SimulationSettings quiet;
+  quiet.sample_rate_hz = rate;
+  quiet.torque_noise = quiet.angle_noise = quiet.velocity_noise = 0.0;
+  const auto clean = isokin::drivers::simulate_set(quiet, sp);
+  quiet.sample_rate_hz = 5000.0;
+  const auto fine = isokin::drivers::simulate_set(quiet, sp);
+  for (const unsigned seed : {1U, 2U}) {
+    SimulationSettings settings;
+    settings.sample_rate_hz = rate;
+    settings.torque_noise = kNoise;
+    settings.seed = seed;
+    const SimulatedSet s = simulate(settings, sp);
+    AnalysisSettings analysis;
+    analysis.filter_cutoff_hz = std::min(analysis.filter_cutoff_hz, rate / 4.0);
+    analysis.gravity.mode = isokin::analysis::GravityMode::kOff;
+    const SetAnalysis a = analyze_set(s.recorded, analysis, 0.0, rate);
+    for (const auto& truth : s.truth.phases) {
+      const bool ext = truth.movement == Movement::kExtension;
+      const auto& measured = (ext ? a.extension : a.flexion).repetitions.at(truth.repetition);
+      const double sign = truth.extensors ? 1.0 : -1.0;
+      for (std::size_t k = 0; k < analysis.torque_angles.size(); ++k) {
+        const double target = analysis.torque_angles[k];
+        double expected = std::nan("");
+        for (std::size_t i = 1; i < fine.size() && std::isnan(expected); ++i) {
+          const auto& p = fine[i - 1];
+          const auto& q = fine[i];
+          if (p.time >= truth.start_time && q.time <= truth.end_time &&
+              (p.angle - target) * (q.angle - target) <= 0.0 && p.angle != q.angle) {
+            expected = sign * (p.torque +
+                               (target - p.angle) / (q.angle - p.angle) * (q.torque - p.torque));
+          }
+        }
+        const auto n = std::count_if(clean.begin(), clean.end(), [&](const Sample& c) {
+          return c.time >= truth.start_time && c.time <= truth.end_time &&
+                 std::abs(c.angle - target) <= 10.0;
+        });
+        ASSERT_TRUE(std::isfinite(expected));
+        const double limit = 1.5 * kNoise / std::sqrt(static_cast<double>(n)) / expected;
+        EXPECT_LT(relative_error(measured.torque_at_angles[k], expected), 4.0 * limit + 0.001)
+            << "seed " << seed << (ext ? " extension" : " flexion") << " rep " << truth.repetition
+            << " at " << target << "°: " << measured.torque_at_angles[k] << " vs " << expected
+            << ", limit " << 100.0 * limit << " %";
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(RatesSpeeds, InformationLimit,
+                         ::testing::Combine(::testing::Values(100.0, 200.0, 500.0, 1000.0, 2000.0),
+                                            ::testing::Values(60.0, 180.0, 300.0)));
+
+INSTANTIATE_TEST_SUITE_P(RatesSpeeds, TorqueAtAngleLimit,
+                         ::testing::Combine(::testing::Values(100.0, 200.0, 500.0, 1000.0, 2000.0),
+                                            ::testing::Values(60.0, 180.0)));
 
 // (sample rate, velocity, gravity from rest or given): the gravity-corrected peak torque is the
 // muscle's own (the truth's muscle_peak_torque), and the estimated limb moment the model's.

@@ -108,11 +108,22 @@ struct PeakFit {
   double angle = 0.0;   // °
   double torque = 0.0;  // N·m, directed
 };
-// Peak torque and its angle, robust to noise on flat-topped curves: vertex of a parabola fitted
-// to the top 3 % of the curve; the peak sample when the fit is not concave, has fewer than 5
+// The narrow fit: peak torque and its angle from the vertex of a parabola in angle fitted to the
+// top 3 % of the curve; the peak sample when the fit is not concave, has fewer than 5
 // samples or its vertex lies outside them.
 PeakFit fit_peak(const Eigen::Ref<const Eigen::ArrayXd>& directed_torque,
                  const Eigen::Ref<const Eigen::ArrayXd>& angle, Eigen::Index peak);
+
+// Peak torque and its angle for a movement phase (docs/analysis.md §6): maximum of a cubic in
+// time fitted to every sample where the curve lies within 10 % of its peak, the window found
+// from the curve itself by iterated parabolas; when that window is cut by the phase's edge or
+// the lever's speed varies in it by more than 10 % (the peak falls in the acceleration), the
+// narrow fit above. The angle is the recorded angle at the maximum's time (linear
+// interpolation). time increasing; all four arrays of the same length.
+PeakFit fit_peak(const Eigen::Ref<const Eigen::ArrayXd>& directed_torque,
+                 const Eigen::Ref<const Eigen::ArrayXd>& time,
+                 const Eigen::Ref<const Eigen::ArrayXd>& angle,
+                 const Eigen::Ref<const Eigen::ArrayXd>& velocity, Eigen::Index peak);
 
 // Angle of peak torque, robust to noise on flat-topped curves (vertex of a parabola fitted to the
 // top 3 % of the curve); falls back to the angle of the peak sample.

@@ -225,6 +225,59 @@ SubjectPage::SubjectPage(const std::filesystem::path& protocols_dir, QWidget* pa
 
 void SubjectPage::set_folder(const QString& folder) {
   folder_edit->setText(folder);
+  find_earlier_sessions();
+}
+
+void SubjectPage::find_earlier_sessions() {
+  earlier->clear();
+  const std::string id = subject_id->text().toStdString();
+  if (id.empty()) return;
+  struct Found {
+    acquisition::SubjectInfo subject;
+    std::string created;
+    QString label;
+    QString path;
+  };
+  std::vector<Found> found;
+  const QDir dir(folder());
+  for (const QFileInfo& file :
+       dir.entryInfoList({QStringLiteral("*.h5"), QStringLiteral("*.hdf5")}, QDir::Files)) {
+    try {
+      const auto session = acquisition::read_session(file.absoluteFilePath().toStdString());
+      if (session.info.subject.id != id) continue;
+      found.push_back({session.info.subject, session.info.created_utc,
+                       QStringLiteral("%1 · %2%3")
+                           .arg(QString::fromStdString(session.info.created_utc.substr(0, 10)),
+                                QString::fromStdString(session.info.protocol_name),
+                                session.complete ? QString() : tr(" (incomplete)")),
+                       file.absoluteFilePath()});
+    } catch (const acquisition::SessionFileError&) {
+      continue;  // the Sessions tab lists unreadable files with the reason
+    }
+  }
+  std::sort(found.begin(), found.end(),
+            [](const Found& a, const Found& b) { return a.created > b.created; });
+  for (const Found& f : found) {
+    auto* item = new QListWidgetItem(f.label, earlier);
+    item->setData(Qt::UserRole, f.path);
+  }
+  if (found.empty()) return;
+  // The newest session's descriptive data, where nothing was entered yet.
+  const auto& last = found.front().subject;
+  if (body_mass->value() <= 0.0) body_mass->setValue(last.body_mass_kg);
+  const auto fill = [](QComboBox* box, const QString& value) {
+    if (box->currentIndex() <= 0 && box->findData(value) >= 0) {
+      box->setCurrentIndex(box->findData(value));
+    }
+  };
+  fill(sex, QString::fromStdString(last.sex));
+  const auto side_data = [](const std::optional<drivers::Side>& side) {
+    if (!side) return QString();
+    return QString::fromUtf8(drivers::to_string(*side).data());
+  };
+  fill(dominant_side, side_data(last.dominant_side));
+  fill(injured_side, side_data(last.injured_side));
+  if (sport->text().isEmpty()) sport->setText(QString::fromStdString(last.sport));
 }
 QString SubjectPage::folder() const {
   return folder_edit->text();

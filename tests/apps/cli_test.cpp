@@ -63,7 +63,7 @@ TEST_F(Cli, InfoDescribesTheDemoSession) {
   ASSERT_EQ(demo_result_.exit_code, 0);
   const auto r = run("info '" + demo_.string() + "'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("format version 3, complete"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("format version 4, complete"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("DEMO-001"), std::string::npos);
   EXPECT_NE(r.out.find("sets         4"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("2000 Hz"), std::string::npos) << r.out;

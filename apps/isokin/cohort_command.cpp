@@ -208,6 +208,7 @@ int run_cohort(const CohortOptions& o, std::ostream& out) {
     // A bilateral deficit compares both sides; its side column names the weaker one.
     const bool bilateral = f[parameter_column] == kBilateralParameter;
     std::vector<std::string> group;
+    group.reserve(keys.size());
     for (const auto& key : keys) {
       if (key == "age_band") {
         group.push_back(age_band(f[key_columns.at(key)]));
@@ -225,6 +226,7 @@ int run_cohort(const CohortOptions& o, std::ostream& out) {
       }
     }
     std::vector<std::string> measure;
+    measure.reserve(measure_columns.size());
     for (const std::size_t c : measure_columns) measure.push_back(f[c]);
     const auto [it, added] = measure_index.emplace(measure, measures.size());
     if (added) measures.push_back(std::move(measure));

@@ -143,7 +143,7 @@ TEST_F(SessionFileV4, NothingRecordedMeansNoAttributes) {
 }
 
 TEST_F(SessionFileV4, ValuesAFileCannotHoldAreRefusedBeforeTheFileExists) {
-  const auto refused = [&](SubjectInfo subject, const std::string& words) {
+  const auto refused = [&](const SubjectInfo& subject, const std::string& words) {
     const fs::path path = dir_ / "bad.h5";
     try {
       write_session(path, make_session(subject));

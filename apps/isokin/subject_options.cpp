@@ -41,7 +41,7 @@ void apply_subject_details(const SubjectDetailOptions& options, acquisition::Sub
     acquisition::check_subject_info(subject);
   } catch (const std::invalid_argument& error) {
     // Values CLI11 let through but a file cannot hold (a sport of over 256 bytes).
-    throw std::runtime_error(std::string("subject: ") + error.what());
+    throw std::runtime_error(error.what());
   }
 }
 

@@ -111,7 +111,7 @@ struct ImportContext {
   std::optional<drivers::Side> injured_side;
 };
 
-// A one-set session (format version 2) holding the recording.
+// A one-set session (the current format version) holding the recording.
 Session to_session(const ImportedRecording& recording, const ImportContext& context);
 // Writes the recording as a session file at `path`: written under a temporary name in the same
 // directory and renamed at the end, so a failure leaves nothing (and no partial file) behind.

@@ -128,6 +128,9 @@ constexpr std::string_view kSetPrefix = "set_";
 constexpr std::string_view kChannelPrefix = "channel_";
 constexpr std::string_view kCalibrationPrefix = "calibration_";
 constexpr const char* kUnitSuffix = "_unit";
+// /subject age (version 4): whole years, in UDUNITS' spelling of the (Julian) year.
+constexpr std::string_view kAgeUnit = "year";
+constexpr std::array<std::string_view, 3> kSexValues = {"female", "male", "other"};
 // What read_session reports for a set whose writer stopped before end_set.
 constexpr const char* kNotEndedReason = "not ended: recording stopped before the end of the set";
 
@@ -315,6 +318,15 @@ hdf5::Datatype fixed_string_type(const ErrorContext& ctx, std::size_t bytes) {
   return type;
 }
 
+// A fixed-length string attribute exactly as long as its text (version 4): read back without
+// HDF5's global heap, where crafted variable-length attributes made libhdf5 hang
+// (docs/security.md). value is not empty and has no NUL (check_subject_info).
+void write_fixed_string_attribute(const ErrorContext& ctx, hid_t object, std::string_view where,
+                                  const std::string& name, const std::string& value) {
+  const hdf5::Datatype type = fixed_string_type(ctx, value.size());
+  write_scalar_attribute(ctx, object, where, name, type.get(), type.get(), value.data());
+}
+
 // File (and memory) type of an /events column; string_type keeps a string type alive.
 hid_t event_column_type(const ErrorContext& ctx, std::size_t column, hdf5::Datatype& string_type) {
   if (column == static_cast<std::size_t>(EventColumn::kTime)) return H5T_IEEE_F64LE;
@@ -358,6 +370,26 @@ void create_event_datasets(const ErrorContext& ctx, hid_t file) {
   }
 }
 
+// The subject's descriptive fields (version 4), each only when recorded.
+void write_subject_details(const ErrorContext& ctx, hid_t subject, const SubjectInfo& info) {
+  constexpr std::string_view where = "/subject";
+  if (!info.sex.empty()) write_fixed_string_attribute(ctx, subject, where, "sex", info.sex);
+  if (info.age_years > 0) {
+    write_double_attribute(ctx, subject, where, "age", static_cast<double>(info.age_years));
+    write_fixed_string_attribute(ctx, subject, where, std::string("age") + kUnitSuffix,
+                                 std::string(kAgeUnit));
+  }
+  if (!info.sport.empty()) write_fixed_string_attribute(ctx, subject, where, "sport", info.sport);
+  if (info.dominant_side) {
+    write_fixed_string_attribute(ctx, subject, where, "dominant_side",
+                                 std::string(drivers::to_string(*info.dominant_side)));
+  }
+  if (info.injured_side) {
+    write_fixed_string_attribute(ctx, subject, where, "injured_side",
+                                 std::string(drivers::to_string(*info.injured_side)));
+  }
+}
+
 void write_metadata(const ErrorContext& ctx, hid_t file, const SessionInfo& info) {
   write_string_attribute(ctx, file, "/", "format", std::string(kFormatName));
   write_int32_attribute(ctx, file, "/", "format_version", kFormatVersion);
@@ -376,6 +408,7 @@ void write_metadata(const ErrorContext& ctx, hid_t file, const SessionInfo& info
     if (!info.subject.birth_date.empty()) {
       write_string_attribute(ctx, subject.get(), "/subject", "birth_date", info.subject.birth_date);
     }
+    write_subject_details(ctx, subject.get(), info.subject);
   }
 
   {
@@ -702,6 +735,66 @@ double read_quantity(const ErrorContext& ctx, hid_t object, std::string_view whe
                          unit, expected_unit));
   }
   return value;
+}
+
+// Version-4 text attributes are fixed-length strings; a variable-length one is refused before
+// its text is read (that read goes through HDF5's global heap, docs/security.md).
+std::string read_fixed_string_attribute(const ErrorContext& ctx, hid_t object,
+                                        std::string_view where, const std::string& name) {
+  {
+    const OpenAttribute open = open_single_value_attribute(ctx, object, where, name);
+    if (H5Tget_class(open.type.get()) == H5T_STRING &&
+        ctx.check_tri(H5Tis_variable_str(open.type.get()),
+                      fmt::format("cannot read attribute '{}' of {}", name, where))) {
+      ctx.fail(
+          fmt::format("attribute '{}' of {} is a variable-length string; format version 4 "
+                      "stores it as a fixed-length one",
+                      name, where));
+    }
+  }
+  return read_string_attribute(ctx, object, where, name);
+}
+
+// The subject's descriptive fields (version 4); absent ones stay "not recorded".
+void read_subject_details(const ErrorContext& ctx, hid_t subject, SubjectInfo& info) {
+  constexpr std::string_view where = "/subject";
+  const auto text = [&](const std::string& name) -> std::optional<std::string> {
+    if (!has_attribute(ctx, subject, where, name)) return std::nullopt;
+    return read_fixed_string_attribute(ctx, subject, where, name);
+  };
+  if (auto sex = text("sex")) {
+    if (std::find(kSexValues.begin(), kSexValues.end(), *sex) == kSexValues.end()) {
+      ctx.fail(fmt::format("/subject has sex '{}', not female, male or other", *sex));
+    }
+    info.sex = std::move(*sex);
+  }
+  if (has_attribute(ctx, subject, where, "age")) {
+    const double age = read_double_attribute(ctx, subject, where, "age");
+    const std::string unit =
+        read_fixed_string_attribute(ctx, subject, where, std::string("age") + kUnitSuffix);
+    if (unit != kAgeUnit) {
+      ctx.fail(fmt::format("attribute 'age{}' of /subject is '{}', expected '{}'", kUnitSuffix,
+                           unit, kAgeUnit));
+    }
+    if (!(age >= 1.0 && age <= kMaxAgeYears) || age != std::floor(age)) {
+      ctx.fail(fmt::format("/subject has age {}, not a whole number of years from 1 to {}", age,
+                           kMaxAgeYears));
+    }
+    info.age_years = static_cast<int>(age);
+  }
+  if (auto sport = text("sport")) info.sport = std::move(*sport);
+  for (const auto& [name, into] : {std::pair{"dominant_side", &info.dominant_side},
+                                   std::pair{"injured_side", &info.injured_side}}) {
+    const auto value = text(name);
+    if (!value) continue;
+    const auto side = drivers::parse_side(*value);
+    const bool dominant = into == &info.dominant_side;
+    if (!side || (dominant && *side == drivers::Side::kNone)) {
+      ctx.fail(fmt::format("/subject has {} '{}', not left{}or right", name, *value,
+                           dominant ? " " : ", none "));
+    }
+    *into = side;
+  }
 }
 
 // Opens parent/name and checks that it is of the expected type (H5I_GROUP or H5I_DATASET).
@@ -1401,6 +1494,7 @@ SessionWriter::SessionWriter(fs::path path, const SessionInfo& info, Options opt
     throw std::invalid_argument(
         fmt::format("SessionWriter: chunk_rows must be 1 to {}", kMaxChunkRows));
   }
+  check_subject_info(info.subject);  // before the file exists: a bad value leaves no file
   impl_->path = std::move(path);
   impl_->options = options;
   impl_->run([&] { impl_->create(info); });
@@ -1507,6 +1601,25 @@ const fs::path& SessionWriter::path() const noexcept {
 // ---------------------------------------------------------------------------------------------
 // Whole sessions
 
+void check_subject_info(const SubjectInfo& subject) {
+  if (!subject.sex.empty() &&
+      std::find(kSexValues.begin(), kSexValues.end(), subject.sex) == kSexValues.end()) {
+    throw std::invalid_argument(fmt::format(
+        "subject sex '{}' is not female, male or other (empty: not recorded)", subject.sex));
+  }
+  if (subject.age_years < 0 || subject.age_years > kMaxAgeYears) {
+    throw std::invalid_argument(fmt::format("subject age {} is not 1 to {} years (0: not recorded)",
+                                            subject.age_years, kMaxAgeYears));
+  }
+  if (subject.sport.find('\0') != std::string::npos || subject.sport.size() > kMaxSportBytes) {
+    throw std::invalid_argument(fmt::format(
+        "subject sport is longer than {} bytes or contains a NUL character", kMaxSportBytes));
+  }
+  if (subject.dominant_side == drivers::Side::kNone) {
+    throw std::invalid_argument("subject dominant side must be left or right (or not recorded)");
+  }
+}
+
 namespace {
 
 // Reads a session. With `lost` null every problem throws (read_session); otherwise each part
@@ -1552,6 +1665,7 @@ Session read_session_parts(const fs::path& path, std::vector<std::string>* lost)
         *into = read_string_attribute(ctx, subject.get(), "/subject", name);
       }
     }
+    if (session.format_version >= 4) read_subject_details(ctx, subject.get(), info.subject);
   });
 
   part([&] {

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "subject_options.h"
+
 namespace isokin::cli {
 
 struct AnalyzeOptions {
@@ -45,6 +47,7 @@ struct ImportOptions {
   double velocity = 0.0;  // °/s set velocity, 0 = unknown (estimated per phase)
   std::string subject = "anonymous";
   double body_mass_kg = 0.0;
+  SubjectDetailOptions subject_details;  // sex, age, sport, dominant and injured side
 };
 // Imports options.file (acquisition/import.h) and writes the session file.
 struct ImportResult {

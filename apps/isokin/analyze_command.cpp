@@ -136,6 +136,7 @@ AnalysisCommands::AnalysisCommands(CLI::App& app) {
                           "Set velocity, °/s (default: estimated from each movement)");
   import_cmd_->add_option("--subject", i.subject, "Pseudonymous subject id");
   import_cmd_->add_option("--body-mass", i.body_mass_kg, "Subject body mass, kg");
+  add_subject_detail_options(*import_cmd_, i.subject_details);
 }
 
 std::optional<int> AnalysisCommands::run(std::ostream& out) const {

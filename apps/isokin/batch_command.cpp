@@ -30,8 +30,8 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::string_view kHeader =
-    "file,subject_id,set_index,side,kind,velocity_deg_s,hold_angle_deg,movement,muscle_group,"
-    "contraction,parameter,value,unit";
+    "file,subject_id,sex,age_years,sport,dominant_side,injured_side,body_mass_kg,set_index,side,"
+    "kind,velocity_deg_s,hold_angle_deg,movement,muscle_group,contraction,parameter,value,unit";
 // The last row of each file: says its rows are all there (what --resume trusts).
 constexpr std::string_view kDoneParameter = "rows_of_this_file";
 
@@ -55,6 +55,17 @@ std::vector<std::string> cohort_files(const std::vector<std::string>& inputs) {
   return files;
 }
 
+// subject_id to body_mass_kg; empty cells for what was not recorded.
+std::string subject_fields(const acquisition::SubjectInfo& s) {
+  const auto side = [](const std::optional<drivers::Side>& value) {
+    return value ? std::string(drivers::to_string(*value)) : std::string();
+  };
+  return fmt::format("{},{},{},{},{},{},{}", csv_field(s.id), s.sex,
+                     s.age_years > 0 ? std::to_string(s.age_years) : std::string(),
+                     csv_field(s.sport), side(s.dominant_side), side(s.injured_side),
+                     s.body_mass_kg > 0.0 ? exact_number(s.body_mass_kg) : std::string());
+}
+
 // The rows of one session: each set's movement summaries, then the session's ratios and
 // bilateral comparisons, then the done marker.
 std::string rows_of(const std::string& file) {
@@ -62,7 +73,7 @@ std::string rows_of(const std::string& file) {
   const auto a = analysis::analyze_session(session);
   std::string rows;
   std::size_t count = 0;
-  const std::string subject = csv_field(session.info.subject.id);
+  const std::string subject = subject_fields(session.info.subject);
   const std::string name = csv_field(file);
   const auto row = [&](std::string_view set_part, std::string_view movement_part,
                        std::string_view parameter, double value, std::string_view unit) {

@@ -13,6 +13,7 @@
 #include "isokin/acquisition/session.h"
 #include "isokin/analysis/session_analysis.h"
 #include "isokin/drivers/labjack_u6.h"
+#include "subject_options.h"
 
 namespace isokin::cli {
 
@@ -25,8 +26,12 @@ std::filesystem::path shipped_profiles_dir();
 struct DemoOptions {
   std::filesystem::path out = "demo.h5";
   std::uint64_t seed = 1;
+  SubjectDetailOptions subject;  // given ones replace the seed's
 };
 
+// The simulated subject of `isokin demo --seed N`: id, sex, age, sport, sides and body mass
+// derived from the seed, so a cohort of seeds has groups (same seed, same subject).
+acquisition::SubjectInfo demo_subject(std::uint64_t seed);
 int run_demo(const DemoOptions& options, std::ostream& out);
 
 struct RunOptions {
@@ -39,7 +44,8 @@ struct RunOptions {
   std::string subject_name;
   std::string birth_date;  // YYYY-MM-DD
   bool allow_personal_data = false;
-  std::string side;     // "", "left" or "right"
+  SubjectDetailOptions subject_details;  // sex, age, sport, dominant and injured side
+  std::string side;                      // "", "left" or "right"
   int stream_port = 0;  // live stream on this TCP port (docs/stream-protocol.md); 0 = off
   std::string stream_bind = "127.0.0.1";  // another address only when asked (docs/security.md)
   int stream_wait_clients = 0;            // wait for this many stream clients before the first set

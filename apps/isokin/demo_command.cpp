@@ -1,7 +1,9 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
+#include <array>
 #include <chrono>
+#include <cstdint>
 #include <ctime>
 #include <ostream>
 
@@ -23,6 +25,45 @@ std::string utc_now() {
   return text;
 }
 
+namespace {
+
+// SplitMix64 (Steele, Lea & Flood 2014): well-mixed bits from consecutive seeds.
+std::uint64_t mix(std::uint64_t x) {
+  x += 0x9E3779B97F4A7C15ULL;
+  x = (x ^ (x >> 30U)) * 0xBF58476D1CE4E5B9ULL;
+  x = (x ^ (x >> 27U)) * 0x94D049BB133111EBULL;
+  return x ^ (x >> 31U);
+}
+
+}  // namespace
+
+acquisition::SubjectInfo demo_subject(std::uint64_t seed) {
+  // Each field takes its own bits of one mixed word, so the fields vary independently.
+  std::uint64_t bits = mix(seed);
+  const auto take = [&bits](std::uint64_t n) {
+    const std::uint64_t value = bits % n;
+    bits /= n;
+    return value;
+  };
+  static constexpr std::array<const char*, 4> kSports = {"football", "basketball", "running",
+                                                         "skiing"};
+  acquisition::SubjectInfo subject;
+  subject.id = fmt::format("DEMO-{:03d}", seed);
+  const bool female = take(2) == 0;
+  subject.sex = female ? "female" : "male";
+  subject.sport = kSports.at(take(kSports.size()));
+  subject.age_years = 18 + static_cast<int>(take(23));  // 18 to 40
+  // About 1 in 8 left-dominant, 1 in 4 with an injured side.
+  subject.dominant_side = take(8) == 0 ? drivers::Side::kLeft : drivers::Side::kRight;
+  const std::uint64_t injury = take(8);
+  subject.injured_side = injury == 0   ? drivers::Side::kLeft
+                         : injury == 1 ? drivers::Side::kRight
+                                       : drivers::Side::kNone;
+  // 55 to 74.5 kg (female) or 65 to 94.5 kg (male), in 0.5 kg steps.
+  subject.body_mass_kg = (female ? 55.0 : 65.0) + 0.5 * static_cast<double>(take(female ? 40 : 60));
+  return subject;
+}
+
 // The demo is the shipped bilateral 60/180 °/s protocol on the simulator, as fast as it goes.
 int run_demo(const DemoOptions& options, std::ostream& out) {
   const auto protocol = acquisition::load_protocol(
@@ -42,8 +83,8 @@ int run_demo(const DemoOptions& options, std::ostream& out) {
   session.info.software = "isokin 0.1.0";
   session.info.protocol_name = protocol.name;
   session.info.protocol_json = protocol.json_text;
-  session.info.subject.id = "DEMO-001";
-  session.info.subject.body_mass_kg = 75.0;
+  session.info.subject = demo_subject(options.seed);
+  apply_subject_details(options.subject, session.info.subject);
   session.info.device = device->describe();
   const std::size_t count = session.plan.size();
   session.on_set_end = [&](const acquisition::SetInfo& set, const acquisition::SetStats& stats) {

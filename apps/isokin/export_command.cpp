@@ -10,6 +10,7 @@
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <stdexcept>
 
 #include "commands.h"
@@ -54,8 +55,22 @@ nlohmann::ordered_json set_info_json(const RecordedSet& set) {
 }
 
 nlohmann::ordered_json session_json(const Session& s) {
-  return {{"subject_id", s.info.subject.id},
-          {"body_mass_kg", s.info.subject.body_mass_kg},
+  const auto& subject = s.info.subject;
+  const auto text_or_null = [](const std::string& text) {
+    return text.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(text);
+  };
+  const auto side_or_null = [](const std::optional<drivers::Side>& side) {
+    return side ? nlohmann::ordered_json(std::string(drivers::to_string(*side)))
+                : nlohmann::ordered_json();
+  };
+  return {{"subject_id", subject.id},
+          {"body_mass_kg", subject.body_mass_kg},
+          {"sex", text_or_null(subject.sex)},
+          {"age_years", subject.age_years > 0 ? nlohmann::ordered_json(subject.age_years)
+                                              : nlohmann::ordered_json()},
+          {"sport", text_or_null(subject.sport)},
+          {"dominant_side", side_or_null(subject.dominant_side)},
+          {"injured_side", side_or_null(subject.injured_side)},
           {"created_utc", s.info.created_utc},
           {"complete", s.complete},
           {"file_format_version", s.format_version},
@@ -241,7 +256,7 @@ int run_export(const ExportOptions& o, std::ostream& out) {
         "export: {} exists; give a new name (exports never overwrite)", o.out.string()));
   }
   Session session = acquisition::read_session(o.file);
-  if (o.anonymize) anonymize(session, o.subject);
+  if (o.anonymize) anonymize(session, o.subject, o.drop_subject_details);
   const auto analysis = analysis::analyze_session(session);
   if (o.format == "csv") {
     export_csv(session, analysis, o.out);

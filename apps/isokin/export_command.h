@@ -13,6 +13,7 @@ struct ExportOptions {
   std::filesystem::path out;
   bool anonymize = false;
   std::string subject = "anonymous";
+  bool drop_subject_details = false;  // with anonymize: sex, age, sport and sides too
 };
 
 int run_export(const ExportOptions& options, std::ostream& out);

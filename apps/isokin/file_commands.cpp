@@ -78,7 +78,7 @@ int run_repair(const RepairOptions& o, std::ostream& out) {
 int run_anonymize(const AnonymizeOptions& o, std::ostream& out) {
   check_new_output(o.file, o.out, "anonymize");
   acquisition::Session session = acquisition::read_session(o.file);
-  const std::vector<std::string> removed = anonymize(session, o.subject);
+  const std::vector<std::string> removed = anonymize(session, o.subject, o.drop_subject_details);
   write_new_session(o.out, session);
   fmt::print(out, "{}: anonymized copy written to {}\n", o.file.string(), o.out.string());
   for (const auto& r : removed) fmt::print(out, "  removed: {}\n", r);
@@ -87,7 +87,8 @@ int run_anonymize(const AnonymizeOptions& o, std::ostream& out) {
 
 }  // namespace
 
-std::vector<std::string> anonymize(acquisition::Session& session, const std::string& subject_id) {
+std::vector<std::string> anonymize(acquisition::Session& session, const std::string& subject_id,
+                                   bool drop_subject_details) {
   std::vector<std::string> removed;
   auto& subject = session.info.subject;
   if (subject.id != subject_id)
@@ -97,6 +98,20 @@ std::vector<std::string> anonymize(acquisition::Session& session, const std::str
   if (!subject.birth_date.empty()) removed.emplace_back("birth date");
   subject.name.clear();
   subject.birth_date.clear();
+  // Quasi-identifiers that cohort summaries group by: kept unless asked (docs/security.md).
+  if (drop_subject_details) {
+    const acquisition::SubjectInfo none;
+    if (subject.sex != none.sex || subject.age_years != none.age_years ||
+        subject.sport != none.sport || subject.dominant_side != none.dominant_side ||
+        subject.injured_side != none.injured_side) {
+      removed.emplace_back("sex, age, sport, dominant and injured side");
+    }
+    subject.sex = none.sex;
+    subject.age_years = none.age_years;
+    subject.sport = none.sport;
+    subject.dominant_side = none.dominant_side;
+    subject.injured_side = none.injured_side;
+  }
   if (!session.info.device.serial.empty()) removed.emplace_back("device serial number");
   session.info.device.serial.clear();
   // The date stays (ages and follow-up intervals need it); the time of day is dropped.
@@ -132,6 +147,9 @@ FileCommands::FileCommands(CLI::App& app) {
   anonymize_cmd_->add_option("--out", anonymize_.out, "New session file to write")->required();
   anonymize_cmd_->add_option("--subject", anonymize_.subject, "Subject id of the copy")
       ->capture_default_str();
+  anonymize_cmd_->add_flag("--drop-subject-details", anonymize_.drop_subject_details,
+                           "Also leave out sex, age, sport and sides (kept by default: cohort "
+                           "summaries group by them)");
 
   export_cmd_ = app.add_subcommand(
       "export",
@@ -145,6 +163,10 @@ FileCommands::FileCommands(CLI::App& app) {
                         "Leave out personal data, as `isokin anonymize` does");
   export_cmd_->add_option("--subject", export_.subject, "Subject id with --anonymize")
       ->capture_default_str();
+  export_cmd_
+      ->add_flag("--drop-subject-details", export_.drop_subject_details,
+                 "With --anonymize: also leave out sex, age, sport and sides")
+      ->needs("--anonymize");
 
   batch_cmd_ = app.add_subcommand(
       "batch", "Analyse a cohort's sessions on all cores into one tidy results table");
@@ -160,6 +182,18 @@ FileCommands::FileCommands(CLI::App& app) {
   merge_cmd_ = app.add_subcommand("merge", "Join batch tables (shards) into one, as a single run");
   merge_cmd_->add_option("PARTS", merge_.parts, "Batch tables")->required();
   merge_cmd_->add_option("--out", merge_.out, "Table to write")->required();
+
+  cohort_cmd_ = app.add_subcommand(
+      "cohort",
+      "Summarise a batch results table per group: n, mean, SD and percentiles (P10 to P90) of "
+      "every parameter and ratio");
+  cohort_cmd_->add_option("RESULTS", cohort_.results, "Table from `isokin batch` or `merge`")
+      ->required();
+  cohort_cmd_->add_option(
+      "--by", cohort_.by,
+      "Group by these, comma-separated: sex, age_years, age_band, sport, side, limb "
+      "(dominant/non-dominant), dominant_side, injured_side, kind (default: the whole cohort)");
+  cohort_cmd_->add_option("--out", cohort_.out, "Summary table to create (default: print it)");
 }
 
 std::optional<int> FileCommands::run(std::ostream& out) const {
@@ -168,6 +202,7 @@ std::optional<int> FileCommands::run(std::ostream& out) const {
   if (*export_cmd_) return run_export(export_, out);
   if (*batch_cmd_) return run_batch(batch_, out);
   if (*merge_cmd_) return run_merge(merge_, out);
+  if (*cohort_cmd_) return run_cohort(cohort_, out);
   return std::nullopt;
 }
 

@@ -24,6 +24,8 @@ ImportResult import_file(const ImportOptions& o) {
   if (!side || (*side == drivers::Side::kNone && *joint != drivers::Joint::kTrunk)) {
     throw std::runtime_error("import: --side must be left or right, got '" + o.side + "'");
   }
+  acquisition::SubjectInfo subject;  // checked before anything is read
+  apply_subject_details(o.subject_details, subject);
   acquisition::ImportOptions options;
   if (!o.format.empty()) {
     options.format = acquisition::parse_import_format(o.format);
@@ -51,6 +53,11 @@ ImportResult import_file(const ImportOptions& o) {
   context.set_velocity = o.velocity;
   context.subject = o.subject;
   context.body_mass_kg = o.body_mass_kg;
+  context.sex = subject.sex;
+  context.age_years = subject.age_years;
+  context.sport = subject.sport;
+  context.dominant_side = subject.dominant_side;
+  context.injured_side = subject.injured_side;
   auto path = o.out_dir / (o.file.stem().string() + ".h5");
   acquisition::write_imported_session(recording, context, path);
   return {std::move(path), std::string(acquisition::import_format_name(recording.format))};

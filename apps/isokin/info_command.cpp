@@ -4,6 +4,7 @@
 
 #include "commands.h"
 #include "isokin/acquisition/session_file.h"
+#include "subject_options.h"
 
 namespace isokin::cli {
 
@@ -17,6 +18,7 @@ int run_info(const std::filesystem::path& file, std::ostream& out) {
   fmt::print(out, "subject      {}, body mass {}\n", info.subject.id,
              info.subject.body_mass_kg > 0.0 ? fmt::format("{:.1f} kg", info.subject.body_mass_kg)
                                              : std::string("unknown"));
+  fmt::print(out, "             {}\n", describe_subject_details(info.subject));
   fmt::print(out, "device       {} ({}, serial {}), {:g} Hz\n", info.device.driver,
              info.device.model, info.device.serial, info.device.sample_rate_hz);
   fmt::print(out, "protocol     {}\n", info.protocol_name.empty() ? "-" : info.protocol_name);

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   demo_cmd->add_option("--out", demo.out, "Session file to write")->capture_default_str();
   demo_cmd->add_option("--seed", demo.seed, "Simulator seed (same seed, same session)")
       ->capture_default_str();
+  isokin::cli::add_subject_detail_options(*demo_cmd, demo.subject);
 
   std::filesystem::path info_file;
   auto* info_cmd = app.add_subcommand("info", "Describe what is in a session file");
@@ -44,6 +45,7 @@ int main(int argc, char** argv) {
       "Subject's birth date YYYY-MM-DD (personal data: needs --allow-personal-data)");
   run_cmd->add_flag("--allow-personal-data", run.allow_personal_data,
                     "The lab stores personal data in session files (docs/security.md)");
+  isokin::cli::add_subject_detail_options(*run_cmd, run.subject_details);
   run_cmd->add_option("--side", run.side, "Test only this side (left or right)");
   run_cmd->add_option("--port", run.port,
                       "Serial port of --device serial (default: the profile's)");

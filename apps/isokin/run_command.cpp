@@ -50,6 +50,12 @@ int run_protocol(const RunOptions& options, std::ostream& out) {
                     [](char c) { return c == '-' || (c >= '0' && c <= '9'); }))) {
     throw std::runtime_error("--birth-date " + options.birth_date + ": must be YYYY-MM-DD");
   }
+  acquisition::SubjectInfo subject;
+  subject.id = options.subject.empty() ? "anonymous" : options.subject;
+  subject.body_mass_kg = options.body_mass_kg;
+  subject.name = options.subject_name;
+  subject.birth_date = options.birth_date;
+  apply_subject_details(options.subject_details, subject);  // before the device is opened
   std::vector<drivers::Side> sides;
   if (!options.side.empty()) {
     const auto side = drivers::parse_side(options.side);
@@ -84,10 +90,7 @@ int run_protocol(const RunOptions& options, std::ostream& out) {
   session.info.software = "isokin 0.1.0";
   session.info.protocol_name = protocol.name;
   session.info.protocol_json = protocol.json_text;
-  session.info.subject.id = options.subject.empty() ? "anonymous" : options.subject;
-  session.info.subject.body_mass_kg = options.body_mass_kg;
-  session.info.subject.name = options.subject_name;
-  session.info.subject.birth_date = options.birth_date;
+  session.info.subject = subject;
   session.info.device = device->describe();
 
   double total = 0.0;

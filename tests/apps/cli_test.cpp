@@ -63,8 +63,8 @@ TEST_F(Cli, InfoDescribesTheDemoSession) {
   ASSERT_EQ(demo_result_.exit_code, 0);
   const auto r = run("info '" + demo_.string() + "'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("format version 3, complete"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("DEMO-001"), std::string::npos);
+  EXPECT_NE(r.out.find("format version 4, complete"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("DEMO-005"), std::string::npos) << r.out;  // the id follows the seed
   EXPECT_NE(r.out.find("sets         4"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("2000 Hz"), std::string::npos) << r.out;
 }
@@ -139,12 +139,12 @@ TEST_F(Cli, MissingEmptyGarbageTruncatedAndNewerFilesGiveOneClearLine) {
     ASSERT_GE(file, 0);
     const hid_t attr = H5Aopen(file, "format_version", H5P_DEFAULT);
     ASSERT_GE(attr, 0);
-    const int version = 4;  // one past the current format version (3)
+    const int version = 5;  // one past the current format version (4)
     ASSERT_GE(H5Awrite(attr, H5T_NATIVE_INT, &version), 0);
     H5Aclose(attr);
     H5Fclose(file);
   }
-  expect_clean_error(run("info '" + newer.string() + "'"), newer, "version 4");
+  expect_clean_error(run("info '" + newer.string() + "'"), newer, "version 5");
 }
 
 TEST_F(Cli, UnknownSubcommandFailsWithUsage) {

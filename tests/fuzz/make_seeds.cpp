@@ -19,6 +19,13 @@ int main(int argc, char** argv) {
     session.info.software = "isokin make_seeds";
     session.info.subject.id = "SEED";
     session.info.subject.body_mass_kg = 70.0;
+    if (sets == 2) {  // format version 4's subject details, so the fuzzer mutates them too
+      session.info.subject.sex = "female";
+      session.info.subject.age_years = 30;
+      session.info.subject.sport = "football";
+      session.info.subject.dominant_side = isokin::drivers::Side::kRight;
+      session.info.subject.injured_side = isokin::drivers::Side::kNone;
+    }
     session.info.device.driver = "sim";
     session.info.device.sample_rate_hz = 100.0;
     session.info.device.channels = {{"torque", "N·m", -500.0, 500.0}};

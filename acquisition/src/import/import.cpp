@@ -263,6 +263,11 @@ Session to_session(const ImportedRecording& rec, const ImportContext& context) {
   session.info.protocol_name = "imported";
   session.info.subject.id = context.subject;
   session.info.subject.body_mass_kg = context.body_mass_kg;
+  session.info.subject.sex = context.sex;
+  session.info.subject.age_years = context.age_years;
+  session.info.subject.sport = context.sport;
+  session.info.subject.dominant_side = context.dominant_side;
+  session.info.subject.injured_side = context.injured_side;
   auto& device = session.info.device;
   device.driver = "import";
   device.model = rec.device_model;

@@ -103,9 +103,15 @@ struct ImportContext {
   std::string subject = "anonymous";
   double body_mass_kg = 0.0;
   std::string created_utc;  // empty: now
+  // The subject's descriptive fields (format version 4), as in SubjectInfo; empty = not given.
+  std::string sex;
+  int age_years = 0;
+  std::string sport;
+  std::optional<drivers::Side> dominant_side;
+  std::optional<drivers::Side> injured_side;
 };
 
-// A one-set session (format version 2) holding the recording.
+// A one-set session (the current format version) holding the recording.
 Session to_session(const ImportedRecording& recording, const ImportContext& context);
 // Writes the recording as a session file at `path`: written under a temporary name in the same
 // directory and renamed at the end, so a failure leaves nothing (and no partial file) behind.

@@ -1,5 +1,5 @@
 #pragma once
-// In-memory form of a session file (format version 3, docs/file-format.md). Plain data: no HDF5.
+// In-memory form of a session file (format version 4, docs/file-format.md). Plain data: no HDF5.
 
 #include <cstddef>
 #include <cstdint>
@@ -11,7 +11,7 @@
 
 namespace isokin::acquisition {
 
-inline constexpr int kFormatVersion = 3;
+inline constexpr int kFormatVersion = 4;
 
 struct SubjectInfo {
   std::string id = "anonymous";  // pseudonymous: never a name
@@ -22,9 +22,9 @@ struct SubjectInfo {
   std::string birth_date;  // ISO 8601 date, e.g. 1990-04-01
   // Descriptive fields (version 4): what cohort summaries group by and the report shows.
   // Empty / nullopt / 0 = not recorded.
-  std::string sex;    // "female", "male", "other" or empty
-  int age_years = 0;  // age at the session
-  std::string sport;  // free text, e.g. "football"
+  std::string sex;                             // "female", "male", "other" or empty
+  int age_years = 0;                           // age at the session
+  std::string sport;                           // free text, e.g. "football"
   std::optional<drivers::Side> dominant_side;  // kLeft or kRight
   std::optional<drivers::Side> injured_side;   // kLeft, kRight, or kNone = no injured side
 };

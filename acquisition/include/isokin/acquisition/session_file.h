@@ -1,11 +1,12 @@
 #pragma once
-// Reading and writing session files (HDF5, format version 3, reads 1 and 2; contract in
+// Reading and writing session files (HDF5, format version 4, reads 1 to 3; contract in
 // docs/file-format.md). HDF5 is an implementation detail: nothing here includes it.
 //
 // The writer keeps the file closed and consistent between sets and writes each set in SWMR
 // mode, flushing at least every flush_interval, so a killed process loses at most that much.
 
 #include <chrono>
+#include <cstddef>
 #include <filesystem>
 #include <memory>
 #include <span>
@@ -89,6 +90,14 @@ struct SalvagedSession {
 // nothing is readable (not found, not HDF5, not isokin, newer version, no format_version).
 // The file is never modified.
 SalvagedSession salvage_session(const std::filesystem::path& path);
+
+// The subject's descriptive fields (format version 4) a file can hold: sex "female", "male",
+// "other" or empty; age 0 (unknown) to kMaxAgeYears; sport at most kMaxSportBytes of UTF-8
+// without NUL; dominant side left or right; injured side left, right or none. Throws
+// std::invalid_argument naming the field. SessionWriter checks this before creating the file.
+inline constexpr int kMaxAgeYears = 150;
+inline constexpr std::size_t kMaxSportBytes = 256;
+void check_subject_info(const SubjectInfo& subject);
 
 // Writes a whole session in one go (used by importers and tests).
 void write_session(const std::filesystem::path& path, const Session& session);

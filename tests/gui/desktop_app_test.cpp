@@ -137,6 +137,11 @@ TEST(DesktopApp, RunsABilateralKneeTestAndReportsWhatAnalyzeComputes) {
   EXPECT_EQ(session.info.subject.id, "S-0142");
   EXPECT_DOUBLE_EQ(session.info.subject.body_mass_kg, 72.5);
   EXPECT_EQ(session.sets.size(), 4u);
+  EXPECT_EQ(session.info.subject.sex, "female");
+  EXPECT_EQ(session.info.subject.age_years, 24);
+  EXPECT_EQ(session.info.subject.sport, "football");
+  EXPECT_EQ(session.info.subject.dominant_side, drivers::Side::kRight);
+  EXPECT_EQ(session.info.subject.injured_side, drivers::Side::kLeft);
 
   // The report opened by itself, and every number it shows is the CLI's.
   ASSERT_EQ(window.tabs()->currentIndex(), 2);
@@ -166,6 +171,8 @@ TEST(DesktopApp, RunsABilateralKneeTestAndReportsWhatAnalyzeComputes) {
     EXPECT_TRUE(shown.contains(QString::number(r["value"].get<double>(), 'f', 2)));
   }
   EXPECT_TRUE(shown.contains(QStringLiteral("S-0142")));
+  EXPECT_TRUE(shown.contains(QStringLiteral("football")));
+  EXPECT_TRUE(shown.contains(QStringLiteral("right / left")));
   window.grab().save(QDir(shots).filePath(QStringLiteral("gui-report.png")));
 
   // The PDF a physician gets: A4 pages with the tables, the flags and the curves.

@@ -30,7 +30,7 @@ class HostileFile : public ::testing::Test {
     fs::copy_file(kHeapHang, file_);
   }
   void TearDown() override { fs::remove_all(dir_); }
-  CommandResult run(const std::string& args) const {
+  [[nodiscard]] CommandResult run(const std::string& args) const {
     return isokin::test::run_cli(args, dir_ / "stderr.txt");
   }
   // The error every command must give: exit code 1, one line on stderr naming the file.

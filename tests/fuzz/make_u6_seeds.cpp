@@ -50,7 +50,7 @@ class Stream {
         scan_ += discarded;
       }
       while (pending_.size() < kSpp) {
-        const double t = scan_++ / 1000.0;
+        const double t = static_cast<double>(scan_++) / 1000.0;
         const std::array<double, kChannels> volts = {
             4.0 * std::sin(6.0 * t), 3.0 * std::cos(2.0 * t), -2.0 * std::sin(2.0 * t)};
         for (const double v : volts) pending_.push_back(calibration_.counts(v, u6::Gain::kX1));

@@ -40,7 +40,10 @@ Session three_set_session() {
   s.complete = true;
   s.info.created_utc = "2026-11-25T14:03:27Z";
   s.info.software = "isokin test";
-  s.info.subject = {"S-042", 71.5, "Jane Roe", "1990-04-01"};
+  s.info.subject.id = "S-042";
+  s.info.subject.body_mass_kg = 71.5;
+  s.info.subject.name = "Jane Roe";
+  s.info.subject.birth_date = "1990-04-01";
   s.info.device.driver = "sim";
   s.info.device.serial = "U6-360012345";
   s.info.device.sample_rate_hz = 100.0;

@@ -38,10 +38,11 @@ void print_error(const QString& message) {
   std::fprintf(stderr, "isokin-gui: %s\n", qUtf8Printable(message));
 }
 
-// Reads a session file; throws SessionFileError ("<path>: <problem>") when it cannot.
+// Reads a session file; throws SessionFileError ("<path>: <problem>") when it cannot. Files
+// come from anywhere: libhdf5 first meets them in a child process (docs/security.md).
 std::shared_ptr<const Session> load_session(const QString& path) {
   return std::make_shared<const Session>(
-      isokin::acquisition::read_session(QFile::encodeName(path).toStdString()));
+      isokin::acquisition::read_untrusted_session(QFile::encodeName(path).toStdString()));
 }
 
 // The window: a chart of the session and a picker for the set it shows.

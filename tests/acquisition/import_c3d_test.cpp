@@ -357,6 +357,14 @@ TEST(C3dImport, AChannelMapKeyOfTheWrongTypeNamesTheProfile) {
   } catch (const std::invalid_argument& e) {
     EXPECT_EQ(std::string(e.what()), profile.string() + ": channel_base must be 0 or 1");
   }
+  std::ofstream(profile) << R"({"channel_base": 1e400})";
+  try {
+    (void)isokin::acquisition::import_recording(kRealC3d, options);
+    ADD_FAILURE() << "a number beyond a double was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_EQ(std::string(e.what()).rfind(profile.string() + ": not valid JSON: ", 0), 0U)
+        << e.what();
+  }
   fs::remove_all(dir);
 }
 

@@ -547,6 +547,9 @@ TEST(LabJackProfile, BadProfilesNameTheFileAndTheField) {
     return std::string("accepted");
   };
   EXPECT_NE(bad("{").find("lab.json: not valid JSON"), std::string::npos);
+  // A number beyond a double is nlohmann's out_of_range, not parse_error (found by fuzz_profile).
+  EXPECT_NE(bad(R"({"scan_rate_hz": 1111e1000})").find("lab.json: not valid JSON"),
+            std::string::npos);
   EXPECT_NE(bad(R"({"format": "other", "version": 1})").find("not an isokin LabJack profile"),
             std::string::npos);
   // Keys of another type (found reading the loader for fuzz_profile): DeviceErrors too.

@@ -39,7 +39,8 @@ ImportedRecording import_c3d(std::string_view content, const std::string& file,
   nlohmann::json profile;
   try {
     profile = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
+    // parse_error, or out_of_range for a number too large for a double.
     throw profile_error(options.profile, std::string("not valid JSON: ") + e.what());
   }
   if (!profile.is_object()) throw profile_error(options.profile, "must be a JSON object");

@@ -147,6 +147,9 @@ CalibrationProfile parse_calibration_profile(std::string_view text, std::string_
     j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     throw DeviceError(fmt::format("{}: not valid JSON (byte {}): {}", source, e.byte, e.what()));
+  } catch (const nlohmann::json::exception& e) {
+    // A number too large for a double is out_of_range, not parse_error (found by fuzz_profile).
+    throw DeviceError(fmt::format("{}: not valid JSON: {}", source, e.what()));
   }
   if (!j.is_object()) throw DeviceError(fmt::format("{}: a profile is a JSON object", source));
   // Compared as JSON values: json::value() would throw its own exception for a key of another

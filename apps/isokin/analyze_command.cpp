@@ -44,7 +44,7 @@ analysis::AnalysisSettings settings_from(const AnalyzeOptions& o) {
 
 int run_analyze(const AnalyzeOptions& options, std::ostream& out) {
   const auto settings = settings_from(options);
-  const auto session = acquisition::read_session(options.file);
+  const auto session = acquisition::read_untrusted_session(options.file);
   const auto analysis = analysis::analyze_session(session, settings);
   if (!options.csv_dir.empty()) write_results_csv(session, analysis, options.csv_dir);
   if (options.json) {

@@ -255,7 +255,7 @@ int run_export(const ExportOptions& o, std::ostream& out) {
     throw std::runtime_error(fmt::format(
         "export: {} exists; give a new name (exports never overwrite)", o.out.string()));
   }
-  Session session = acquisition::read_session(o.file);
+  Session session = acquisition::read_untrusted_session(o.file);
   if (o.anonymize) anonymize(session, o.subject, o.drop_subject_details);
   const auto analysis = analysis::analyze_session(session);
   if (o.format == "csv") {

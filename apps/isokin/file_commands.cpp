@@ -42,7 +42,7 @@ void write_new_session(const fs::path& out, const acquisition::Session& session)
 
 int run_repair(const RepairOptions& o, std::ostream& out) {
   check_new_output(o.file, o.out, "repair");
-  const acquisition::SalvagedSession salvaged = acquisition::salvage_session(o.file);
+  const acquisition::SalvagedSession salvaged = acquisition::salvage_untrusted_session(o.file);
   acquisition::Session session = salvaged.session;
   std::vector<std::string> notes = salvaged.lost;
   std::size_t interrupted = 0;
@@ -77,7 +77,7 @@ int run_repair(const RepairOptions& o, std::ostream& out) {
 
 int run_anonymize(const AnonymizeOptions& o, std::ostream& out) {
   check_new_output(o.file, o.out, "anonymize");
-  acquisition::Session session = acquisition::read_session(o.file);
+  acquisition::Session session = acquisition::read_untrusted_session(o.file);
   const std::vector<std::string> removed = anonymize(session, o.subject, o.drop_subject_details);
   write_new_session(o.out, session);
   fmt::print(out, "{}: anonymized copy written to {}\n", o.file.string(), o.out.string());

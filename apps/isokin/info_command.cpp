@@ -9,7 +9,7 @@
 namespace isokin::cli {
 
 int run_info(const std::filesystem::path& file, std::ostream& out) {
-  const auto session = acquisition::read_session(file);
+  const auto session = acquisition::read_untrusted_session(file);
   const auto& info = session.info;
   fmt::print(out, "{}: isokin session, format version {}, {}\n", file.string(),
              session.format_version,

@@ -177,7 +177,7 @@ int main(int argc, char* argv[]) {
     try {
       isokin::gui::AnalysedSession current;
       current.session = std::make_shared<const isokin::acquisition::Session>(
-          isokin::acquisition::read_session(QFile::encodeName(path).toStdString()));
+          isokin::acquisition::read_untrusted_session(QFile::encodeName(path).toStdString()));
       current.analysis = isokin::analysis::analyze_session(*current.session);
       isokin::gui::ReportOptions options;
       options.lab_name = parser.value(lab_option);

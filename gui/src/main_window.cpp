@@ -243,7 +243,8 @@ void SubjectPage::find_earlier_sessions() {
   for (const QFileInfo& file :
        dir.entryInfoList({QStringLiteral("*.h5"), QStringLiteral("*.hdf5")}, QDir::Files)) {
     try {
-      const auto session = acquisition::read_session(file.absoluteFilePath().toStdString());
+      const auto session =
+          acquisition::read_untrusted_session(file.absoluteFilePath().toStdString());
       if (session.info.subject.id != id) continue;
       found.push_back({session.info.subject, session.info.created_utc,
                        QStringLiteral("%1 · %2%3")
@@ -251,7 +252,7 @@ void SubjectPage::find_earlier_sessions() {
                                 QString::fromStdString(session.info.protocol_name),
                                 session.complete ? QString() : tr(" (incomplete)")),
                        file.absoluteFilePath()});
-    } catch (const acquisition::SessionFileError&) {
+    } catch (const std::exception&) {
       continue;  // the Sessions tab lists unreadable files with the reason
     }
   }
@@ -599,22 +600,23 @@ void SessionsPage::refresh() {
     name->setData(Qt::UserRole, entry.absoluteFilePath());
     files->setItem(row, 0, name);
     try {
-      const auto session = acquisition::read_session(entry.absoluteFilePath().toStdString());
+      const auto session =
+          acquisition::read_untrusted_session(entry.absoluteFilePath().toStdString());
       files->setItem(row, 1, cell(QString::fromStdString(session.info.subject.id)));
       files->setItem(row, 2, cell(QString::fromStdString(session.info.created_utc)));
       files->setItem(row, 3, cell(QString::fromStdString(session.info.protocol_name)));
       files->setItem(row, 4,
                      cell(session.complete ? tr("complete")
                                            : tr("incomplete (%1 sets)").arg(session.sets.size())));
-    } catch (const acquisition::SessionFileError& e) {
+    } catch (const std::exception& e) {  // SessionFileError, or the reading process failed
       files->setItem(row, 4, cell(tr("unreadable: %1").arg(QString::fromStdString(e.what()))));
     }
   }
 }
 
 void SessionsPage::show_file(const QString& path, int set) {
-  auto session =
-      std::make_shared<const acquisition::Session>(acquisition::read_session(path.toStdString()));
+  auto session = std::make_shared<const acquisition::Session>(
+      acquisition::read_untrusted_session(path.toStdString()));
   if (set != SessionChartView::kAllSets &&
       (set < 0 || set >= static_cast<int>(session->sets.size()))) {
     throw std::out_of_range("no such set");
@@ -642,8 +644,8 @@ void SessionsPage::preview_selected() {
   if (path.isEmpty()) return;
   try {
     preview->set_session(std::make_shared<const acquisition::Session>(
-        acquisition::read_session(path.toStdString())));
-  } catch (const acquisition::SessionFileError& e) {
+        acquisition::read_untrusted_session(path.toStdString())));
+  } catch (const std::exception& e) {
     preview->clear(QString::fromStdString(e.what()));
   }
 }
@@ -786,8 +788,8 @@ void MainWindow::on_finished(bool complete, const QString& path, const QString& 
 bool MainWindow::show_report(const QString& path, const analysis::AnalysisSettings& settings) {
   try {
     AnalysedSession current;
-    current.session =
-        std::make_shared<const acquisition::Session>(acquisition::read_session(path.toStdString()));
+    current.session = std::make_shared<const acquisition::Session>(
+        acquisition::read_untrusted_session(path.toStdString()));
     current.analysis = analysis::analyze_session(*current.session, settings);
     ReportOptions options;
     options.lab_name = lab_name_->text();
@@ -798,13 +800,13 @@ bool MainWindow::show_report(const QString& path, const analysis::AnalysisSettin
       if (other.absoluteFilePath() == info.absoluteFilePath()) continue;
       try {
         auto earlier = std::make_shared<const acquisition::Session>(
-            acquisition::read_session(other.absoluteFilePath().toStdString()));
+            acquisition::read_untrusted_session(other.absoluteFilePath().toStdString()));
         if (earlier->info.subject.id != current.session->info.subject.id ||
             earlier->info.created_utc >= current.session->info.created_utc) {
           continue;
         }
         options.earlier.push_back({earlier, analysis::analyze_session(*earlier, settings)});
-      } catch (const acquisition::SessionFileError& e) {
+      } catch (const std::exception& e) {
         statusBar()->showMessage(tr("Skipped %1: %2").arg(other.fileName(), e.what()), 8000);
       }
     }

@@ -343,6 +343,31 @@ TEST(C3dImport, TheAuthorsChannelMapGivesDegreesAndNewtonMetres) {
   fs::remove_all(dir);
 }
 
+TEST(C3dImport, AChannelMapKeyOfTheWrongTypeNamesTheProfile) {
+  const fs::path dir = fs::temp_directory_path() / ("isokin-c3d-map-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const fs::path profile = dir / "biodex-c3d.json";
+  std::ofstream(profile) << R"({"channel_base": "1", "angle": {"channel": 17},
+    "torque": {"channel": 20}})";
+  isokin::acquisition::ImportOptions options;
+  options.profile = profile;
+  try {
+    (void)isokin::acquisition::import_recording(kRealC3d, options);
+    ADD_FAILURE() << "a string channel_base was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_EQ(std::string(e.what()), profile.string() + ": channel_base must be 0 or 1");
+  }
+  std::ofstream(profile) << R"({"channel_base": 1e400})";
+  try {
+    (void)isokin::acquisition::import_recording(kRealC3d, options);
+    ADD_FAILURE() << "a number beyond a double was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_EQ(std::string(e.what()).rfind(profile.string() + ": not valid JSON: ", 0), 0U)
+        << e.what();
+  }
+  fs::remove_all(dir);
+}
+
 TEST(C3dReader, MalformedFilesNameTheByte) {
   const auto good = build(ramp_spec(Cpu::kIntel, true));
   // Truncated: the data section declares more than the file holds.

@@ -547,8 +547,16 @@ TEST(LabJackProfile, BadProfilesNameTheFileAndTheField) {
     return std::string("accepted");
   };
   EXPECT_NE(bad("{").find("lab.json: not valid JSON"), std::string::npos);
+  // A number beyond a double is nlohmann's out_of_range, not parse_error (found by fuzz_profile).
+  EXPECT_NE(bad(R"({"scan_rate_hz": 1111e1000})").find("lab.json: not valid JSON"),
+            std::string::npos);
   EXPECT_NE(bad(R"({"format": "other", "version": 1})").find("not an isokin LabJack profile"),
             std::string::npos);
+  // Keys of another type (found reading the loader for fuzz_profile): DeviceErrors too.
+  EXPECT_NE(bad(R"({"format": 1, "version": "1"})").find("not an isokin LabJack profile"),
+            std::string::npos);
+  EXPECT_EQ(bad(R"({"format": "isokin-labjack-profile", "version": 1, "name": 5})"),
+            "lab.json: name must be a string");
   const std::string head =
       R"({"format": "isokin-labjack-profile", "version": 1, "scan_rate_hz": 1000, )";
   EXPECT_NE(bad((head + R"("channels": {"torque": {"ain": 0, "units_per_volt": 1}}})").c_str())

@@ -39,13 +39,18 @@ ImportedRecording import_c3d(std::string_view content, const std::string& file,
   nlohmann::json profile;
   try {
     profile = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
+    // parse_error, or out_of_range for a number too large for a double.
     throw profile_error(options.profile, std::string("not valid JSON: ") + e.what());
   }
   if (!profile.is_object()) throw profile_error(options.profile, "must be a JSON object");
 
   const C3dAnalog analog = read_c3d_analog(std::as_bytes(std::span(content)), file);
-  const int base = profile.value("channel_base", 1);
+  // Not json::value(): it throws its own exception, without the file, for a key of another type.
+  const auto base_key = profile.find("channel_base");
+  long long base = 1;
+  if (base_key != profile.end())
+    base = base_key->is_number_integer() ? base_key->get<long long>() : -1;
   if (base != 0 && base != 1) throw profile_error(options.profile, "channel_base must be 0 or 1");
   std::map<std::string, ChannelMap> map;
   for (const char* channel : {"angle", "velocity", "torque"}) {

@@ -147,17 +147,31 @@ CalibrationProfile parse_calibration_profile(std::string_view text, std::string_
     j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     throw DeviceError(fmt::format("{}: not valid JSON (byte {}): {}", source, e.byte, e.what()));
+  } catch (const nlohmann::json::exception& e) {
+    // A number too large for a double is out_of_range, not parse_error (found by fuzz_profile).
+    throw DeviceError(fmt::format("{}: not valid JSON: {}", source, e.what()));
   }
   if (!j.is_object()) throw DeviceError(fmt::format("{}: a profile is a JSON object", source));
-  if (j.value("format", "") != "isokin-labjack-profile" || j.value("version", 0) != 1) {
+  // Compared as JSON values: json::value() would throw its own exception for a key of another
+  // type (found by fuzz_profile's target).
+  const auto format = j.find("format");
+  const auto version = j.find("version");
+  if (format == j.end() || *format != "isokin-labjack-profile" || version == j.end() ||
+      *version != 1) {
     throw DeviceError(
         fmt::format("{}: not an isokin LabJack profile (\"format\": \"isokin-labjack-profile\", "
                     "\"version\": 1)",
                     source));
   }
+  const auto string_member = [&](const char* key) {
+    const auto it = j.find(key);
+    if (it == j.end()) return std::string();
+    if (!it->is_string()) throw DeviceError(fmt::format("{}: {} must be a string", source, key));
+    return it->get<std::string>();
+  };
   CalibrationProfile p;
-  p.name = j.value("name", "");
-  p.dynamometer = j.value("dynamometer", "");
+  p.name = string_member("name");
+  p.dynamometer = string_member("dynamometer");
   const auto rate = j.find("scan_rate_hz");
   if (rate == j.end() || !rate->is_number() || !(rate->get<double>() > 0.0) ||
       rate->get<double>() > 50'000.0) {

@@ -99,6 +99,19 @@ inline constexpr int kMaxAgeYears = 150;
 inline constexpr std::size_t kMaxSportBytes = 256;
 void check_subject_info(const SubjectInfo& subject);
 
+// Reading files that may come from anywhere (what the command line opens). libhdf5 1.10 can
+// loop or crash inside its own code on some crafted files (docs/security.md), before isokin can
+// check anything. These first run read_session / salvage_session on the file in a child process
+// that is killed after time_limit; if that child crashes or is killed they throw
+// SessionFileError (kDamaged) saying so, and only otherwise read the file in this process.
+// They fork: other threads may call them at the same time, but must not use HDF5 otherwise
+// meanwhile (a child forked while a thread is inside libhdf5 could not take its lock). A zero
+// time_limit means the default: 20 s, plus 1 s per 8 MiB of file.
+Session read_untrusted_session(const std::filesystem::path& path,
+                               std::chrono::seconds time_limit = {});
+SalvagedSession salvage_untrusted_session(const std::filesystem::path& path,
+                                          std::chrono::seconds time_limit = {});
+
 // Writes a whole session in one go (used by importers and tests).
 void write_session(const std::filesystem::path& path, const Session& session);
 

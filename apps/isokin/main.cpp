@@ -1,7 +1,9 @@
 // isokin: record, inspect and analyse isokinetic dynamometer sessions.
 #include <CLI/CLI.hpp>
 #include <exception>
+#include <filesystem>
 #include <iostream>
+#include <system_error>
 
 #include "analysis_cli.h"
 #include "commands.h"
@@ -10,6 +12,16 @@
 #include "isokin/drivers/device.h"
 
 int main(int argc, char** argv) {
+  // Files given on the command line are first tried by a fresh copy of this program
+  // (docs/security.md); batch reads them from several threads, where fork() is not safe.
+  if (const auto status = isokin::acquisition::run_session_probe(argc, argv, "--probe-session")) {
+    return *status;
+  }
+  {
+    std::error_code error;
+    const auto self = std::filesystem::read_symlink("/proc/self/exe", error);
+    if (!error) isokin::acquisition::use_session_probe_program({self.string(), "--probe-session"});
+  }
   CLI::App app{"isokin: isokinetic dynamometer acquisition and analysis"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "isokin 0.1.0");

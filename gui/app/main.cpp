@@ -9,9 +9,11 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <optional>
 #include <stdexcept>
 #include <string_view>
+#include <system_error>
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -85,6 +87,17 @@ void draw_offscreen_when_asked(int argc, char* argv[]) {
 }  // namespace
 
 int main(int argc, char* argv[]) {
+  // Session files are first tried by a fresh copy of this program (docs/security.md): the
+  // application reads them while a test may be recording on another thread, where fork() is
+  // not safe.
+  if (const auto status = isokin::acquisition::run_session_probe(argc, argv, "--probe-session")) {
+    return *status;
+  }
+  {
+    std::error_code error;
+    const auto self = std::filesystem::read_symlink("/proc/self/exe", error);
+    if (!error) isokin::acquisition::use_session_probe_program({self.string(), "--probe-session"});
+  }
   draw_offscreen_when_asked(argc, argv);
   QApplication app(argc, argv);
   QApplication::setApplicationName(QStringLiteral("isokin-gui"));
@@ -205,6 +218,9 @@ int main(int argc, char* argv[]) {
       print_error(
           QStringLiteral("%1: --set %2, but the session has fewer sets").arg(path).arg(*set + 1));
       return kExitUsage;
+    } catch (const std::system_error& error) {  // the reading child process could not start
+      print_error(QStringLiteral("%1: %2").arg(path, QString::fromStdString(error.what())));
+      return kExitFailure;
     }
     window.tabs()->setCurrentWidget(window.sessions_page());
     if (parser.isSet(report_option) && !window.show_report(path)) return kExitFailure;

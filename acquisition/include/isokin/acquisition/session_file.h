@@ -9,9 +9,11 @@
 #include <cstddef>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "isokin/acquisition/session.h"
@@ -111,6 +113,17 @@ Session read_untrusted_session(const std::filesystem::path& path,
                                std::chrono::seconds time_limit = {});
 SalvagedSession salvage_untrusted_session(const std::filesystem::path& path,
                                           std::chrono::seconds time_limit = {});
+
+// fork() in a program that runs other threads copies their locks (the allocator's, a sanitizer's)
+// into a child that can then wait on them forever. Programs with threads (batch, the desktop
+// application) therefore register a probe program: the trial then runs
+// argv_prefix + {"read"|"salvage", FILE} as a fresh process (posix_spawn), killed after the
+// time limit; its exit status 0 means it finished. That program calls run_session_probe() first
+// thing in main(). Without a registered probe the trial forks.
+void use_session_probe_program(std::vector<std::string> argv_prefix);
+// If argv[1] == flag, runs the trial argv[2] ("read"|"salvage") on argv[3] and returns the exit
+// status to end the program with (0: finished, whatever the file held); otherwise nullopt.
+std::optional<int> run_session_probe(int argc, char** argv, std::string_view flag);
 
 // Writes a whole session in one go (used by importers and tests).
 void write_session(const std::filesystem::path& path, const Session& session);

@@ -10,9 +10,9 @@
 #include <cstdlib>
 #include <vector>
 
+#include "../tests/analysis/peak_information_limit.h"
 #include "isokin/analysis/session_analysis.h"
 #include "isokin/drivers/simulated_dynamometer.h"
-#include "../tests/analysis/peak_information_limit.h"
 
 namespace {
 
@@ -22,10 +22,10 @@ struct Errors {
   double worst_peak = 0.0;
   double sum_squared_peak = 0.0;
   double worst_work = 0.0;
-  double worst_angle = 0.0;               // °
-  double worst_torque_at_angle = 0.0;     // relative, 30° and 60°
-  double sum_squared_limit = 0.0;         // relative standard error of the peak, squared
-  double worst_over_limit = 0.0;          // peak error / its standard error
+  double worst_angle = 0.0;            // °
+  double worst_torque_at_angle = 0.0;  // relative, 30° and 60°
+  double sum_squared_limit = 0.0;      // relative standard error of the peak, squared
+  double worst_over_limit = 0.0;       // peak error / its standard error
   int phases = 0;
   int missing = 0;
 };
@@ -94,8 +94,8 @@ void measure(double rate, double velocity, double noise, unsigned seed, Errors& 
     const double sign = t.extensors ? 1.0 : -1.0;
     for (std::size_t k = 0; k < a.torque_angles.size(); ++k) {
       const double expected = torque_at(fine, t.start_time, t.end_time, a.torque_angles[k], sign);
-      e.worst_torque_at_angle = std::max(
-          e.worst_torque_at_angle, std::abs(r.torque_at_angles[k] - expected) / expected);
+      e.worst_torque_at_angle =
+          std::max(e.worst_torque_at_angle, std::abs(r.torque_at_angles[k] - expected) / expected);
     }
     std::vector<double> curve;
     std::vector<double> time;

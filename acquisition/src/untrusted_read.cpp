@@ -54,6 +54,27 @@ std::vector<std::string>& probe_program() {
 constexpr std::string_view kVerdict =
     "the file is damaged or was made to attack the reader; not read";
 
+// Returns when the trial process finished (exit status 0); otherwise throws SessionFileError
+// saying whether it ran out of time, crashed or failed.
+void judge_trial(const fs::path& path, int status, bool timed_out,
+                 std::chrono::seconds time_limit) {
+  if (timed_out) {
+    throw SessionFileError(
+        Kind::kDamaged, path,
+        fmt::format("reading it did not finish within {} s (libhdf5 loops on it): {}",
+                    time_limit.count(), kVerdict));
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
+  if (WIFSIGNALED(status)) {
+    throw SessionFileError(Kind::kDamaged, path,
+                           fmt::format("libhdf5 crashed reading it (signal {}, {}): {}",
+                                       WTERMSIG(status), ::strsignal(WTERMSIG(status)), kVerdict));
+  }
+  throw SessionFileError(Kind::kDamaged, path,
+                         fmt::format("the process reading it failed (exit status {}): {}",
+                                     WEXITSTATUS(status), kVerdict));
+}
+
 // Runs the registered probe program on the file; throws SessionFileError when it crashed or did
 // not finish in time (then it is killed).
 void try_in_probe(const std::vector<std::string>& prefix, std::string_view trial,
@@ -93,21 +114,7 @@ void try_in_probe(const std::vector<std::string>& prefix, std::string_view trial
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  if (timed_out) {
-    throw SessionFileError(
-        Kind::kDamaged, path,
-        fmt::format("reading it did not finish within {} s (libhdf5 loops on it): {}",
-                    time_limit.count(), kVerdict));
-  }
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
-  if (WIFSIGNALED(status)) {
-    throw SessionFileError(Kind::kDamaged, path,
-                           fmt::format("libhdf5 crashed reading it (signal {}, {}): {}",
-                                       WTERMSIG(status), ::strsignal(WTERMSIG(status)), kVerdict));
-  }
-  throw SessionFileError(Kind::kDamaged, path,
-                         fmt::format("the process reading it failed (exit status {}): {}",
-                                     WEXITSTATUS(status), kVerdict));
+  judge_trial(path, status, timed_out, time_limit);
 }
 
 std::vector<std::string> registered_probe() {
@@ -156,21 +163,7 @@ void try_in_child(const fs::path& path, std::chrono::seconds time_limit, Read re
                               path.string() + ": cannot wait for the process that tries the file");
     }
   }
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
-  if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM) {
-    throw SessionFileError(
-        Kind::kDamaged, path,
-        fmt::format("reading it did not finish within {} s (libhdf5 loops on it): {}",
-                    time_limit.count(), kVerdict));
-  }
-  if (WIFSIGNALED(status)) {
-    throw SessionFileError(Kind::kDamaged, path,
-                           fmt::format("libhdf5 crashed reading it (signal {}, {}): {}",
-                                       WTERMSIG(status), ::strsignal(WTERMSIG(status)), kVerdict));
-  }
-  throw SessionFileError(Kind::kDamaged, path,
-                         fmt::format("the process reading it failed (exit status {}): {}",
-                                     WEXITSTATUS(status), kVerdict));
+  judge_trial(path, status, WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM, time_limit);
 }
 
 }  // namespace

@@ -81,6 +81,11 @@ class Batch : public ::testing::Test {
                     s["sport"].get<std::string>(), s["dominant_side"].get<std::string>(),
                     s["injured_side"].get<std::string>(), s["body_mass_kg"].get<double>());
     EXPECT_EQ(s["subject_id"], "DEMO-002");
+    // `analyze --json` carries the same subject details.
+    for (const char* key :
+         {"subject_id", "sex", "age_years", "sport", "dominant_side", "injured_side"}) {
+      EXPECT_EQ(j["session"][key], s[key]) << key;
+    }
     const std::string expected = one.string() + "," + subject +
                                  ",0,right,test,60,,extension,quadriceps,concentric,peak_torque," +
                                  fmt::format("{}", peak) + ",N·m\n";

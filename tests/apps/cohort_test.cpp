@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -210,6 +211,14 @@ TEST_F(Cohort, RunAndImportStoreTheSubjectDetails) {
           path("plain.h5") + " </dev/null");
   ASSERT_EQ(no_details.exit_code, 0) << no_details.err;
   EXPECT_NE(subject_lines("plain.h5").find("not recorded"), std::string::npos);
+  // What was not recorded is null in the results, never a default.
+  const auto plain = run("analyze --json " + path("plain.h5"));
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  const auto session = nlohmann::json::parse(plain.out)["session"];
+  for (const char* key : {"sex", "age_years", "sport", "dominant_side", "injured_side"}) {
+    EXPECT_TRUE(session[key].is_null()) << key << ": " << session[key];
+  }
+  EXPECT_EQ(session["subject_id"], "S-10");
 
   const fs::path biodex = fs::path(ISOKIN_SHARED_DIR) / "realdata/biodex-system2-analog-adc";
   fs::create_directories(dir_ / "imported");

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "isokin/acquisition/import.h"
 #include "subject_options.h"
 
 namespace isokin::cli {
@@ -29,6 +30,11 @@ int run_analyze(const AnalyzeOptions& options, std::ostream& out);
 
 struct ImportOptions {
   std::filesystem::path file;
+  // Several files, folders (their files, sorted) or a manifest: one session per file, or per
+  // manifest subject and visit (run_import_many, docs/import-formats.md "Importing a folder").
+  std::vector<std::filesystem::path> inputs;
+  std::filesystem::path manifest;
+  bool side_given = false;  // --side was on the command line (a folder needs it said)
   std::filesystem::path out_dir;
   std::string format;             // empty: detected from the content (csv when --columns given)
   std::string columns;            // time=COL,torque=COL,angle=COL,velocity=COL
@@ -55,7 +61,17 @@ struct ImportResult {
   std::string format;  // the importer used, e.g. "biodex"
 };
 ImportResult import_file(const ImportOptions& options);
+// The importer's options and the set's context from the command line's values (or a manifest
+// row's); std::runtime_error naming the option that is wrong.
+acquisition::ImportOptions importer_options(const ImportOptions& options);
+acquisition::ImportContext import_context(const ImportOptions& options);
+// Throws when `session_file` exists and is not an earlier import (a recorded session, or not a
+// session file at all): importing never overwrites recorded data.
+void check_replaceable(const std::filesystem::path& session_file);
 int run_import(const ImportOptions& options, std::ostream& out);
+// Folder, several files or --manifest: each session imported on its own, a failing one reported
+// on `err` (naming manifest line, file, line and column) and skipped; 1 when any failed.
+int run_import_many(const ImportOptions& options, std::ostream& out, std::ostream& err);
 
 // Registers `analyze` and `import`; run() dispatches the one that was given.
 class AnalysisCommands {

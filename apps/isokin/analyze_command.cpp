@@ -1,5 +1,7 @@
 #include <fmt/format.h>
 
+#include <filesystem>
+#include <iostream>
 #include <nlohmann/json.hpp>
 #include <ostream>
 
@@ -10,6 +12,8 @@
 
 namespace isokin::cli {
 namespace {
+
+namespace fs = std::filesystem;
 
 analysis::AnalysisSettings settings_from(const AnalyzeOptions& o) {
   analysis::AnalysisSettings s;
@@ -92,14 +96,17 @@ AnalysisCommands::AnalysisCommands(CLI::App& app) {
   auto& i = *import_;
   import_cmd_ = app.add_subcommand(
       "import",
-      "Turn another program's recording (vendor export, C3D, .mat, CSV) into a session "
-      "file");
-  import_cmd_
-      ->add_option("FILE", i.file,
-                   "Recording: Biodex or IsoMed export, Vicon devices CSV, C3D, .mat, or any "
-                   "delimited text")
-      ->required()
-      ->check(CLI::ExistingFile);
+      "Turn another program's recordings (vendor export, C3D, .mat, CSV) into session files: "
+      "one file, a folder, or the files a --manifest lists");
+  import_cmd_->add_option("PATHS", i.inputs,
+                          "Recording: Biodex or IsoMed export, Vicon devices CSV, C3D, .mat, or "
+                          "any delimited text; or several, or folders (one session per file, "
+                          "--side required)");
+  import_cmd_->add_option(
+      "--manifest", i.manifest,
+      "CSV listing the files with their subject, session, side, velocity, subject details and "
+      "import options (columns: docs/import-formats.md); a subject's files of one session become "
+      "one session file, one set per file");
   import_cmd_->add_option("--format", i.format,
                           "biodex, biodex-6line, isomed, vicon-csv, c3d, mat or csv (default: "
                           "detected from the content; csv when --columns is given)");
@@ -141,7 +148,19 @@ AnalysisCommands::AnalysisCommands(CLI::App& app) {
 
 std::optional<int> AnalysisCommands::run(std::ostream& out) const {
   if (*analyze_cmd_) return run_analyze(*analyze_, out);
-  if (*import_cmd_) return run_import(*import_, out);
+  if (*import_cmd_) {
+    auto& i = *import_;
+    i.side_given = import_cmd_->get_option("--side")->count() > 0;
+    std::error_code error;
+    if (i.manifest.empty() && i.inputs.size() == 1 && fs::is_regular_file(i.inputs[0], error)) {
+      i.file = i.inputs[0];
+      return run_import(i, out);
+    }
+    if (i.manifest.empty() && i.inputs.empty()) {
+      throw std::runtime_error("import: give a recording, folders of them, or --manifest");
+    }
+    return run_import_many(i, out, std::cerr);
+  }
   return std::nullopt;
 }
 

@@ -20,6 +20,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "cohort_command.h"
 #include "isokin/acquisition/session_file.h"
 #include "isokin/analysis/session_analysis.h"
 #include "result_csv.h"
@@ -190,6 +191,21 @@ int run_batch(const BatchOptions& o, std::ostream& out) {
     }
     files = std::move(mine);
   }
+  if (!o.summary.empty()) {
+    // Said before any analysis, not after it.
+    if (!o.shard.empty()) {
+      throw std::runtime_error(
+          "batch: --summary of a shard would describe part of the cohort; merge the shards, then "
+          "`isokin cohort`");
+    }
+    (void)cohort_group_keys(o.by);
+    if (fs::exists(o.summary) && !o.resume) {
+      throw std::runtime_error(fmt::format(
+          "batch: {} exists; give a new name (or --resume, which renews it)", o.summary.string()));
+    }
+  } else if (!o.by.empty()) {
+    throw std::runtime_error("batch: --by groups the --summary; give --summary FILE too");
+  }
   std::map<std::string, std::string> done;
   if (o.resume && fs::exists(o.out)) {
     bool header_ok = false;
@@ -267,6 +283,11 @@ int run_batch(const BatchOptions& o, std::ostream& out) {
   if (!append) throw std::runtime_error("batch: writing " + o.out.string() + " failed");
   fmt::print(out, "{} session(s): {} analysed, {} already done, {} skipped (errors above) -> {}\n",
              files.size(), todo.size() - failed, done.size(), failed, o.out.string());
+  if (!o.summary.empty()) {
+    // The summary describes the table as it now is: a resumed run renews it.
+    if (o.resume) fs::remove(o.summary);
+    run_cohort({o.out, o.by, o.summary}, out);
+  }
   return failed == 0 ? 0 : 3;
 }
 

@@ -14,6 +14,9 @@ struct BatchOptions {
   int jobs = 0;         // 0: every core
   std::string shard;    // "i/n": every n-th file of the sorted list, from the i-th; "" = all
   bool resume = false;  // keep the files already in `out`, do the rest
+  // Also summarise the table per group (`isokin cohort`) into this file; empty: no summary.
+  std::filesystem::path summary;
+  std::string by;  // the summary's grouping keys, as `isokin cohort --by`
 };
 int run_batch(const BatchOptions& options, std::ostream& out);
 

@@ -37,70 +37,9 @@ constexpr std::array<std::string_view, 9> kGroupKeys = {"sex",           "age_ye
 constexpr std::string_view kDoneParameter = "rows_of_this_file";
 constexpr std::string_view kBilateralParameter = "bilateral_deficit_weaker_side";
 
-// A CSV file (RFC 4180: quoted fields may hold commas, quotes and line breaks) as records.
-struct Record {
-  std::size_t line = 0;  // where the record starts, 1-based
-  std::vector<std::string> fields;
-};
+}  // namespace
 
-std::vector<Record> read_csv(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(path.string() + ": cannot open");
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::vector<Record> records;
-  Record record{1, {}};
-  std::string field;
-  std::size_t line = 1;
-  bool quoted = false;
-  bool any = false;  // the record has begun
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
-        field += '"';
-        ++i;
-      } else if (c == '"') {
-        quoted = false;
-      } else {
-        if (c == '\n') ++line;
-        field += c;
-      }
-      continue;
-    }
-    if (c == '"') {
-      quoted = true;
-      any = true;
-    } else if (c == ',') {
-      record.fields.push_back(std::move(field));
-      field.clear();
-      any = true;
-    } else if (c == '\n') {
-      if (!field.empty() && field.back() == '\r') field.pop_back();
-      if (any || !field.empty()) {
-        record.fields.push_back(std::move(field));
-        records.push_back(std::move(record));
-      }
-      field.clear();
-      record = Record{++line, {}};
-      any = false;
-    } else {
-      field += c;
-      any = true;
-    }
-  }
-  if (quoted) {
-    throw std::runtime_error(
-        fmt::format("{}:{}: a quoted field is not closed", path.string(), record.line));
-  }
-  // A last record without a line end is kept: tables written by other tools may end so.
-  if (any || !field.empty()) {
-    record.fields.push_back(std::move(field));
-    records.push_back(std::move(record));
-  }
-  return records;
-}
-
-std::vector<std::string> split_keys(const std::string& by) {
+std::vector<std::string> cohort_group_keys(const std::string& by) {
   std::vector<std::string> keys;
   std::stringstream stream(by);
   std::string key;
@@ -117,6 +56,8 @@ std::vector<std::string> split_keys(const std::string& by) {
   }
   return keys;
 }
+
+namespace {
 
 // Decades: "20-29"; empty when the age is not recorded.
 std::string age_band(const std::string& age) {
@@ -156,11 +97,11 @@ class Table {
 }  // namespace
 
 int run_cohort(const CohortOptions& o, std::ostream& out) {
-  const std::vector<std::string> keys = split_keys(o.by);
+  const std::vector<std::string> keys = cohort_group_keys(o.by);
   if (!o.out.empty() && fs::exists(o.out)) {
     throw std::runtime_error(fmt::format("cohort: {} exists; give a new name", o.out.string()));
   }
-  std::vector<Record> records = read_csv(o.results);
+  std::vector<CsvRecord> records = read_csv_records(o.results);
   if (records.empty()) throw std::runtime_error(o.results.string() + ": empty, no header");
   const Table table(o.results, records.front().fields);
   const std::size_t file_column = table.column("file");
@@ -189,7 +130,7 @@ int run_cohort(const CohortOptions& o, std::ostream& out) {
   std::map<std::vector<std::string>, std::map<std::size_t, Values>> groups;
   std::size_t used = 0;
   for (std::size_t r = 1; r < records.size(); ++r) {
-    const Record& record = records[r];
+    const CsvRecord& record = records[r];
     if (record.fields.size() != width) {
       throw std::runtime_error(fmt::format("{}:{}: {} fields, the header has {}",
                                            o.results.string(), record.line, record.fields.size(),

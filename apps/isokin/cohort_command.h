@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <ostream>
 #include <string>
+#include <vector>
 
 namespace isokin::cli {
 
@@ -14,5 +15,7 @@ struct CohortOptions {
   std::filesystem::path out;      // summary table to create; empty: standard output
 };
 int run_cohort(const CohortOptions& options, std::ostream& out);
+// The grouping keys of `by`; std::runtime_error naming an unknown or repeated key.
+std::vector<std::string> cohort_group_keys(const std::string& by);
 
 }  // namespace isokin::cli

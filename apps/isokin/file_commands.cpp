@@ -178,6 +178,11 @@ FileCommands::FileCommands(CLI::App& app) {
                          "i/n: only every n-th session of the sorted list (cluster job arrays)");
   batch_cmd_->add_flag("--resume", batch_.resume,
                        "Keep the sessions already in --out, do the rest");
+  batch_cmd_->add_option("--summary", batch_.summary,
+                         "Also write the cohort summary of the table (as `isokin cohort`)");
+  batch_cmd_->add_option("--by", batch_.by,
+                         "The summary's groups, as `isokin cohort --by` (default: the whole "
+                         "cohort)");
 
   merge_cmd_ = app.add_subcommand("merge", "Join batch tables (shards) into one, as a single run");
   merge_cmd_->add_option("PARTS", merge_.parts, "Batch tables")->required();

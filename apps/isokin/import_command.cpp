@@ -13,7 +13,7 @@
 
 namespace isokin::cli {
 
-ImportResult import_file(const ImportOptions& o) {
+acquisition::ImportContext import_context(const ImportOptions& o) {
   const auto joint = drivers::parse_joint(o.joint);
   if (!joint) {
     throw std::runtime_error("import: --joint must be knee or trunk, got '" + o.joint + "'");
@@ -26,6 +26,21 @@ ImportResult import_file(const ImportOptions& o) {
   }
   acquisition::SubjectInfo subject;  // checked before anything is read
   apply_subject_details(o.subject_details, subject);
+  acquisition::ImportContext context;
+  context.joint = *joint;
+  context.side = *side;
+  context.set_velocity = o.velocity;
+  context.subject = o.subject;
+  context.body_mass_kg = o.body_mass_kg;
+  context.sex = subject.sex;
+  context.age_years = subject.age_years;
+  context.sport = subject.sport;
+  context.dominant_side = subject.dominant_side;
+  context.injured_side = subject.injured_side;
+  return context;
+}
+
+acquisition::ImportOptions importer_options(const ImportOptions& o) {
   acquisition::ImportOptions options;
   if (!o.format.empty()) {
     options.format = acquisition::parse_import_format(o.format);
@@ -45,22 +60,33 @@ ImportResult import_file(const ImportOptions& o) {
   options.profile = o.profile;
   options.mat_variable = o.variable;
   options.rom_start_angle = o.rom_start_angle;
-  const auto recording = acquisition::import_recording(o.file, options);
+  return options;
+}
 
-  acquisition::ImportContext context;
-  context.joint = *joint;
-  context.side = *side;
-  context.set_velocity = o.velocity;
-  context.subject = o.subject;
-  context.body_mass_kg = o.body_mass_kg;
-  context.sex = subject.sex;
-  context.age_years = subject.age_years;
-  context.sport = subject.sport;
-  context.dominant_side = subject.dominant_side;
-  context.injured_side = subject.injured_side;
+ImportResult import_file(const ImportOptions& o) {
+  const auto context = import_context(o);
+  const auto recording = acquisition::import_recording(o.file, importer_options(o));
   auto path = o.out_dir / (o.file.stem().string() + ".h5");
+  check_replaceable(path);
   acquisition::write_imported_session(recording, context, path);
   return {std::move(path), std::string(acquisition::import_format_name(recording.format))};
+}
+
+void check_replaceable(const std::filesystem::path& session_file) {
+  std::error_code error;
+  if (!std::filesystem::exists(session_file, error)) return;
+  // Re-importing replaces an earlier import of the same export; a recorded session is never
+  // overwritten, whatever its name.
+  std::string why;
+  try {
+    const auto existing = acquisition::read_untrusted_session(session_file);
+    if (existing.info.device.driver == "import") return;
+    why = "it holds a session recorded with the '" + existing.info.device.driver + "' driver";
+  } catch (const std::exception& e) {
+    why = std::string("it is not a readable session file (") + e.what() + ")";
+  }
+  throw std::runtime_error(session_file.string() + " exists and " + why +
+                           ": not replaced; choose another --out or move it");
 }
 
 int run_import(const ImportOptions& options, std::ostream& out) {

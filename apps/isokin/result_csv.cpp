@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <iterator>
 #include <stdexcept>
 
 namespace isokin::cli {
@@ -30,6 +31,63 @@ std::string csv_field(std::string_view text) {
   std::string quoted = "\"";
   for (const char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
   return quoted + "\"";
+}
+
+std::vector<CsvRecord> read_csv_records(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(path.string() + ": cannot open");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<CsvRecord> records;
+  CsvRecord record{1, {}};
+  std::string field;
+  std::size_t line = 1;
+  bool quoted = false;
+  bool any = false;  // the record has begun
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+        field += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        if (c == '\n') ++line;
+        field += c;
+      }
+      continue;
+    }
+    if (c == '"') {
+      quoted = true;
+      any = true;
+    } else if (c == ',') {
+      record.fields.push_back(std::move(field));
+      field.clear();
+      any = true;
+    } else if (c == '\n') {
+      if (!field.empty() && field.back() == '\r') field.pop_back();
+      if (any || !field.empty()) {
+        record.fields.push_back(std::move(field));
+        records.push_back(std::move(record));
+      }
+      field.clear();
+      record = CsvRecord{++line, {}};
+      any = false;
+    } else {
+      field += c;
+      any = true;
+    }
+  }
+  if (quoted) {
+    throw std::runtime_error(
+        fmt::format("{}:{}: a quoted field is not closed", path.string(), record.line));
+  }
+  // A last record without a line end is kept: tables written by other tools may end so.
+  if (any || !field.empty()) {
+    record.fields.push_back(std::move(field));
+    records.push_back(std::move(record));
+  }
+  return records;
 }
 
 std::string exact_number(double value) {

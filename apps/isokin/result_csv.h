@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "isokin/acquisition/session.h"
 #include "isokin/analysis/session_analysis.h"
@@ -13,6 +14,15 @@ namespace isokin::cli {
 
 // RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled.
 std::string csv_field(std::string_view text);
+// One record of a CSV file.
+struct CsvRecord {
+  std::size_t line = 0;  // where the record starts, 1-based
+  std::vector<std::string> fields;
+};
+// A CSV file (RFC 4180: quoted fields may hold commas, quotes and line breaks) as records; blank
+// lines are skipped. Throws std::runtime_error naming the file (and line of an unclosed quote).
+std::vector<CsvRecord> read_csv_records(const std::filesystem::path& path);
+
 // The shortest text that reads back as the same double; empty for NaN/Inf (a missing value).
 std::string exact_number(double value);
 

@@ -359,17 +359,16 @@ nlohmann::ordered_json results_to_json(const acquisition::Session& session,
     return side ? nlohmann::ordered_json(std::string(drivers::to_string(*side)))
                 : nlohmann::ordered_json(nullptr);
   };
-  j["session"] = {
-      {"subject_id", subject.id},
-      {"body_mass_kg", subject.body_mass_kg},
-      {"sex", text_or_null(subject.sex)},
-      {"age_years",
-       subject.age_years > 0 ? nlohmann::ordered_json(subject.age_years) : nlohmann::ordered_json()},
-      {"sport", text_or_null(subject.sport)},
-      {"dominant_side", side_or_null(subject.dominant_side)},
-      {"injured_side", side_or_null(subject.injured_side)},
-      {"created_utc", session.info.created_utc},
-      {"complete", session.complete}};
+  j["session"] = {{"subject_id", subject.id},
+                  {"body_mass_kg", subject.body_mass_kg},
+                  {"sex", text_or_null(subject.sex)},
+                  {"age_years", subject.age_years > 0 ? nlohmann::ordered_json(subject.age_years)
+                                                      : nlohmann::ordered_json()},
+                  {"sport", text_or_null(subject.sport)},
+                  {"dominant_side", side_or_null(subject.dominant_side)},
+                  {"injured_side", side_or_null(subject.injured_side)},
+                  {"created_utc", session.info.created_utc},
+                  {"complete", session.complete}};
   j["settings"] = {
       {"gravity_correction", gravity_mode_name(st.gravity.mode)},
       {"gravity",

@@ -256,3 +256,47 @@ TEST_F(Cohort, AnonymizeKeepsTheDetailsUnlessAskedToDropThem) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(Cohort, BatchSummaryIsTheCohortOfItsTable) {
+  fs::create_directories(dir_ / "s");
+  for (const int seed : {1, 2, 3}) {
+    ASSERT_EQ(run("demo --seed " + std::to_string(seed) + " --out " +
+                  path("s/d" + std::to_string(seed) + ".h5"))
+                  .exit_code,
+              0);
+  }
+  // Refused before any analysis: a shard's summary, an unknown key, --by without --summary.
+  const auto shard = run("batch " + path("s") + " --shard 1/2 --out " + path("p.csv") +
+                         " --summary " + path("ps.csv"));
+  EXPECT_NE(shard.err.find("--summary of a shard"), std::string::npos) << shard.err;
+  const auto key = run("batch " + path("s") + " --out " + path("k.csv") + " --summary " +
+                       path("ks.csv") + " --by colour");
+  EXPECT_NE(key.err.find("--by colour: not one of"), std::string::npos) << key.err;
+  EXPECT_NE(run("batch " + path("s") + " --out " + path("b.csv") + " --by sex")
+                .err.find("give --summary FILE too"),
+            std::string::npos);
+  for (const char* name : {"p.csv", "k.csv", "b.csv"}) EXPECT_FALSE(fs::exists(dir_ / name));
+
+  const auto batch = run("batch " + path("s") + " --out " + path("r.csv") + " --summary " +
+                         path("sum.csv") + " --by sex,side");
+  ASSERT_EQ(batch.exit_code, 0) << batch.err;
+  ASSERT_EQ(run("cohort " + path("r.csv") + " --by sex,side --out " + path("c.csv")).exit_code, 0);
+  EXPECT_EQ(slurp(dir_ / "sum.csv"), slurp(dir_ / "c.csv"));
+  // An existing summary is kept unless the run resumes, which renews it for the whole table.
+  const std::string before = slurp(dir_ / "sum.csv");
+  const auto again = run("batch " + path("s") + " --out " + path("r2.csv") + " --summary " +
+                         path("sum.csv") + " --by sex,side");
+  EXPECT_NE(again.err.find("exists; give a new name"), std::string::npos) << again.err;
+  EXPECT_EQ(slurp(dir_ / "sum.csv"), before);
+  ASSERT_EQ(run("demo --seed 4 --out " + path("s/d4.h5")).exit_code, 0);
+  const auto resumed = run("batch " + path("s") + " --resume --out " + path("r.csv") +
+                           " --summary " + path("sum.csv") + " --by sex,side");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  ASSERT_EQ(run("cohort " + path("r.csv") + " --by sex,side --out " + path("c4.csv")).exit_code, 0);
+  EXPECT_EQ(slurp(dir_ / "sum.csv"), slurp(dir_ / "c4.csv"));
+  EXPECT_NE(slurp(dir_ / "sum.csv"), before);
+}
+
+}  // namespace

@@ -13,6 +13,7 @@
 
 #include "isokin/acquisition/session_file.h"
 #include "isokin/drivers/simulated_dynamometer.h"
+#include "support/biodex_export.h"
 #include "support/cli_runner.h"
 
 namespace {
@@ -353,26 +354,11 @@ TEST_F(Import, ASimulatedBiodexExportAnalysesLikeTheSimulator) {
   isokin::drivers::MotionSetpoint setpoint;
   setpoint.repetitions = 3;
   const auto sim = isokin::drivers::simulate_set(settings, setpoint);
-  std::ostringstream txt;
-  txt << "BIODEX MEDICAL SYSTEMS\nJoint: Knee\n\nSet Rep mSec TORQUE POSITION POS_ANAT VELOCITY\n";
   double peak_extension = 0.0;
-  // Like the device: the phase word changes when the lever starts moving the other way, and the
-  // repetition number with each new extension.
-  std::string word = "Toward";
-  int rep = 0;
   for (const auto& s : sim) {
-    if (s.velocity < -5.0 && word != "Away") {
-      word = "Away";
-      ++rep;
-    } else if (s.velocity > 5.0) {
-      word = "Toward";
-    }
-    txt << "1 " << std::max(rep, 1) << ' ' << std::lround((s.time - sim[0].time) * 1000.0) << ' '
-        << s.torque << ' ' << 95.0 - s.angle << ' ' << s.angle << ' ' << -s.velocity << ' ' << word
-        << '\n';
     if (s.velocity < -30.0) peak_extension = std::max(peak_extension, s.torque);
   }
-  const auto file = write("S-1 knee.txt", txt.str());
+  const auto file = write("S-1 knee.txt", isokin::test::biodex_export(sim));
   const auto r = run("import '" + file.string() + "' --velocity 60 --out '" + dir_.string() + "'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto a = run("analyze --json --no-gravity '" + (dir_ / "S-1 knee.h5").string() + "'");

@@ -3,11 +3,14 @@
 
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <array>
 #include <ctime>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <span>
+#include <stdexcept>
 
 #include "import/text.h"
 #include "isokin/acquisition/session_file.h"
@@ -255,7 +258,71 @@ std::vector<DeviceSegment> device_segments(const ImportedRecording& rec) {
 
 }  // namespace
 
+namespace {
+
+nlohmann::ordered_json provenance_of(const ImportedRecording& rec) {
+  auto provenance = nlohmann::ordered_json::object();
+  provenance["source"] = rec.source.string();
+  provenance["format"] = std::string(import_format_name(rec.format));
+  if (!rec.mapping_json.empty()) {
+    const auto mapping = nlohmann::ordered_json::parse(rec.mapping_json);
+    for (const auto& [key, value] : mapping.items()) provenance[key] = value;
+  }
+  provenance["header_text"] = rec.header_text;
+  return provenance;
+}
+
+bool same_channels(const std::vector<drivers::ChannelDescription>& a,
+                   const std::vector<drivers::ChannelDescription>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
+    return x.name == y.name && x.unit == y.unit && x.range_min == y.range_min &&
+           x.range_max == y.range_max;
+  });
+}
+
+bool same_calibration(const std::vector<drivers::ChannelCalibration>& a,
+                      const std::vector<drivers::ChannelCalibration>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
+    return x.channel == y.channel && x.gain == y.gain && x.offset == y.offset;
+  });
+}
+
+// The session file describes one device: every recording must agree with the first on it.
+void check_one_device(std::span<const ImportedRecording> recordings) {
+  const auto& first = recordings.front();
+  for (const auto& rec : recordings.subspan(1)) {
+    const auto differ = [&](std::string_view what) {
+      return std::invalid_argument(
+          fmt::format("{} and {} differ in {}: one session file holds one device's recordings",
+                      first.source.string(), rec.source.string(), what));
+    };
+    if (rec.sample_rate_hz != first.sample_rate_hz) {
+      throw differ(
+          fmt::format("sample rate ({:g} Hz, {:g} Hz)", first.sample_rate_hz, rec.sample_rate_hz));
+    }
+    if (rec.format != first.format) {
+      throw differ(fmt::format("format ({}, {})", import_format_name(first.format),
+                               import_format_name(rec.format)));
+    }
+    if (!same_channels(rec.channels, first.channels)) throw differ("channels");
+    if (!same_calibration(rec.calibration, first.calibration)) throw differ("calibration");
+  }
+}
+
+}  // namespace
+
 Session to_session(const ImportedRecording& rec, const ImportContext& context) {
+  return to_session(std::span(&rec, 1), std::span(&context, 1));
+}
+
+Session to_session(std::span<const ImportedRecording> recordings,
+                   std::span<const ImportContext> contexts) {
+  if (recordings.empty() || recordings.size() != contexts.size()) {
+    throw std::invalid_argument("to_session: one context per recording, at least one recording");
+  }
+  check_one_device(recordings);
+  const auto& rec = recordings.front();
+  const auto& context = contexts.front();
   Session session;
   session.complete = true;
   session.info.created_utc = context.created_utc.empty() ? utc_now() : context.created_utc;
@@ -270,47 +337,68 @@ Session to_session(const ImportedRecording& rec, const ImportContext& context) {
   session.info.subject.injured_side = context.injured_side;
   auto& device = session.info.device;
   device.driver = "import";
-  device.model = rec.device_model;
+  // Some formats describe each file (its name, matrix size): the common part is the format.
+  const bool one_model =
+      std::all_of(recordings.begin(), recordings.end(),
+                  [&](const ImportedRecording& r) { return r.device_model == rec.device_model; });
+  device.model = one_model ? rec.device_model
+                           : fmt::format("{} files ({}), each described in /protocol/json",
+                                         import_format_name(rec.format), recordings.size());
   device.sample_rate_hz = rec.sample_rate_hz;
   device.channels = rec.channels;
   device.calibration = rec.calibration;
-  // How it was imported, with the original header: the format has no other place for it.
-  auto provenance = nlohmann::ordered_json::object();
-  provenance["source"] = rec.source.string();
-  provenance["format"] = std::string(import_format_name(rec.format));
-  if (!rec.mapping_json.empty()) {
-    const auto mapping = nlohmann::ordered_json::parse(rec.mapping_json);
-    for (const auto& [key, value] : mapping.items()) provenance[key] = value;
+  // How it was imported, with the original header: the format has no other place for it. One
+  // file: its provenance object; several: {"sources": [one per set, in set order]}.
+  nlohmann::ordered_json provenance;
+  if (recordings.size() == 1) {
+    provenance = provenance_of(rec);
+  } else {
+    provenance["sources"] = nlohmann::ordered_json::array();
+    for (std::size_t k = 0; k < recordings.size(); ++k) {
+      auto one = provenance_of(recordings[k]);
+      one["set_index"] = k;
+      provenance["sources"].push_back(std::move(one));
+    }
   }
-  provenance["header_text"] = rec.header_text;
   session.info.protocol_json =
       provenance.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  auto& set = session.sets.emplace_back();
-  set.signals = rec.signals;
-  set.info.index = 0;
-  set.info.setpoint.joint = context.joint;
-  set.info.setpoint.side = context.side;
-  set.info.setpoint.extension_velocity = context.set_velocity;
-  set.info.setpoint.flexion_velocity = context.set_velocity;
-  const auto& angle = rec.signals.angle;
-  if (!angle.empty()) {
-    set.info.setpoint.angle_min = *std::min_element(angle.begin(), angle.end());
-    set.info.setpoint.angle_max = *std::max_element(angle.begin(), angle.end());
+  for (std::size_t k = 0; k < recordings.size(); ++k) {
+    const auto& part = recordings[k];
+    const auto& part_context = contexts[k];
+    auto& set = session.sets.emplace_back();
+    set.signals = part.signals;
+    set.info.index = static_cast<int>(k);
+    if (recordings.size() > 1) set.info.label = part.source.filename().string();
+    set.info.setpoint.joint = part_context.joint;
+    set.info.setpoint.side = part_context.side;
+    set.info.setpoint.extension_velocity = part_context.set_velocity;
+    set.info.setpoint.flexion_velocity = part_context.set_velocity;
+    const auto& angle = part.signals.angle;
+    if (!angle.empty()) {
+      set.info.setpoint.angle_min = *std::min_element(angle.begin(), angle.end());
+      set.info.setpoint.angle_max = *std::max_element(angle.begin(), angle.end());
+    }
+    set.info.setpoint.repetitions = 0;
+    if (!part.marks.phase.empty()) {
+      set.signals.device_segments = device_segments(part);
+      set.info.device_segmented = true;
+    }
+    set.stats.sample_count = part.signals.size();
+    set.stats.complete = true;
+    set.stats.end_reason = "imported";
   }
-  set.info.setpoint.repetitions = 0;
-  if (!rec.marks.phase.empty()) {
-    set.signals.device_segments = device_segments(rec);
-    set.info.device_segmented = true;
-  }
-  set.stats.sample_count = rec.signals.size();
-  set.stats.complete = true;
-  set.stats.end_reason = "imported";
   return session;
 }
 
 void write_imported_session(const ImportedRecording& recording, const ImportContext& context,
                             const std::filesystem::path& path) {
-  const Session session = to_session(recording, context);
+  write_imported_session(std::span(&recording, 1), std::span(&context, 1), path);
+}
+
+void write_imported_session(std::span<const ImportedRecording> recordings,
+                            std::span<const ImportContext> contexts,
+                            const std::filesystem::path& path) {
+  const Session session = to_session(recordings, contexts);
   const auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
   std::filesystem::create_directories(dir);
   const auto temporary =

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -113,9 +114,20 @@ struct ImportContext {
 
 // A one-set session (the current format version) holding the recording.
 Session to_session(const ImportedRecording& recording, const ImportContext& context);
-// Writes the recording as a session file at `path`: written under a temporary name in the same
+// Several recordings of one subject's visit (e.g. each side and speed exported to its own file)
+// as one session, one set per recording in the given order, so that ratios and bilateral
+// comparisons across the files are computed. The session's subject comes from contexts[0]; each
+// set's joint, side and velocity from its own context. The recordings must come from one device:
+// std::invalid_argument naming two files that differ in sample rate, model, channels or
+// calibration.
+Session to_session(std::span<const ImportedRecording> recordings,
+                   std::span<const ImportContext> contexts);
+// Writes the recording(s) as a session file at `path`: written under a temporary name in the same
 // directory and renamed at the end, so a failure leaves nothing (and no partial file) behind.
 void write_imported_session(const ImportedRecording& recording, const ImportContext& context,
+                            const std::filesystem::path& path);
+void write_imported_session(std::span<const ImportedRecording> recordings,
+                            std::span<const ImportContext> contexts,
                             const std::filesystem::path& path);
 
 }  // namespace isokin::acquisition

@@ -1780,7 +1780,13 @@ void write_session(const fs::path& path, const Session& session) {
     }
   }
 
-  SessionWriter writer(path, session.info);
+  // Each set's last chunk is allocated whole: a chunk no longer than the longest set keeps short
+  // sessions (imports at 100 Hz) from growing to several times their samples.
+  SessionWriter::Options options;
+  std::size_t longest = 0;
+  for (const RecordedSet& set : session.sets) longest = std::max(longest, set.signals.size());
+  options.chunk_rows = std::clamp<std::size_t>(longest, 64, options.chunk_rows);
+  SessionWriter writer(path, session.info, options);
   for (const Event& event : session.events) writer.add_event(event);
   writer.write_events();
   constexpr std::size_t kBlockRows = 8192;

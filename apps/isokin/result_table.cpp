@@ -61,7 +61,11 @@ std::vector<const SetAnalysis*> columns(const analysis::SessionAnalysis& a) {
 }
 
 std::string cell(double value, const char* format, bool present) {
-  return present ? fmt::format(fmt::runtime(format), value) : std::string("-");
+  if (!present) return "-";
+  std::string text = fmt::format(fmt::runtime(format), value);
+  // "-0.0" shows a sign the rounded value does not have.
+  if (text.front() == '-' && text.find_first_not_of("0.", 1) == std::string::npos) text.erase(0, 1);
+  return text;
 }
 
 std::vector<std::string> flag_names(std::uint32_t flags) {

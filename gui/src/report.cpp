@@ -41,7 +41,14 @@ const QString kDash = QStringLiteral("—");
 
 QString number(double value, int decimals) {
   if (!std::isfinite(value)) return kDash;
-  return QString::number(value, 'f', decimals);
+  QString text = QString::number(value, 'f', decimals);
+  // -0.0 reads as a sign that is not there (a work fatigue of -0.03 % shown to one decimal).
+  const QString magnitude = text.mid(1);
+  if (text.startsWith(QLatin1Char('-')) &&
+      magnitude.count(QLatin1Char('0')) + magnitude.count(QLatin1Char('.')) == magnitude.size()) {
+    text = magnitude;
+  }
+  return text;
 }
 
 QString text(std::string_view s) {

@@ -18,6 +18,7 @@
 #include "isokin/acquisition/session_file.h"
 #include "isokin/analysis/session_analysis.h"
 #include "result_csv.h"
+#include "subject_options.h"
 
 namespace isokin::cli {
 namespace {
@@ -55,35 +56,23 @@ nlohmann::ordered_json set_info_json(const RecordedSet& set) {
 }
 
 nlohmann::ordered_json session_json(const Session& s) {
-  const auto& subject = s.info.subject;
-  const auto text_or_null = [](const std::string& text) {
-    return text.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(text);
-  };
-  const auto side_or_null = [](const std::optional<drivers::Side>& side) {
-    return side ? nlohmann::ordered_json(std::string(drivers::to_string(*side)))
-                : nlohmann::ordered_json();
-  };
-  return {{"subject_id", subject.id},
-          {"body_mass_kg", subject.body_mass_kg},
-          {"sex", text_or_null(subject.sex)},
-          {"age_years", subject.age_years > 0 ? nlohmann::ordered_json(subject.age_years)
-                                              : nlohmann::ordered_json()},
-          {"sport", text_or_null(subject.sport)},
-          {"dominant_side", side_or_null(subject.dominant_side)},
-          {"injured_side", side_or_null(subject.injured_side)},
-          {"created_utc", s.info.created_utc},
-          {"complete", s.complete},
-          {"file_format_version", s.format_version},
-          {"protocol", s.info.protocol_name},
-          {"device",
-           {{"driver", s.info.device.driver},
-            {"model", s.info.device.model},
-            {"sample_rate_hz", s.info.device.sample_rate_hz}}},
-          {"units",
-           {{"time", "s"},
-            {"torque", "N·m, positive = extensor moment"},
-            {"angle", "deg, joint flexion, 0 = full extension"},
-            {"velocity", "deg/s, d(angle)/dt, positive toward flexion"}}}};
+  auto session = subject_json(s.info.subject);
+  const nlohmann::ordered_json rest = {
+      {"created_utc", s.info.created_utc},
+      {"complete", s.complete},
+      {"file_format_version", s.format_version},
+      {"protocol", s.info.protocol_name},
+      {"device",
+       {{"driver", s.info.device.driver},
+        {"model", s.info.device.model},
+        {"sample_rate_hz", s.info.device.sample_rate_hz}}},
+      {"units",
+       {{"time", "s"},
+        {"torque", "N·m, positive = extensor moment"},
+        {"angle", "deg, joint flexion, 0 = full extension"},
+        {"velocity", "deg/s, d(angle)/dt, positive toward flexion"}}}};
+  for (const auto& [key, value] : rest.items()) session[key] = value;
+  return session;
 }
 
 void export_csv(const Session& session, const analysis::SessionAnalysis& analysis,

@@ -11,6 +11,7 @@
 
 #include "commands.h"
 #include "isokin/analysis/gravity_correction.h"
+#include "subject_options.h"
 
 namespace isokin::cli {
 namespace {
@@ -354,25 +355,10 @@ nlohmann::ordered_json results_to_json(const acquisition::Session& session,
   nlohmann::ordered_json j;
   j["schema"] = "isokin-results";
   j["schema_version"] = 1;
-  const auto& subject = session.info.subject;
-  // Descriptive fields (format v4): null when not recorded, never a default.
-  const auto text_or_null = [](const std::string& text) {
-    return text.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(text);
-  };
-  const auto side_or_null = [](const std::optional<drivers::Side>& side) {
-    return side ? nlohmann::ordered_json(std::string(drivers::to_string(*side)))
-                : nlohmann::ordered_json(nullptr);
-  };
-  j["session"] = {{"subject_id", subject.id},
-                  {"body_mass_kg", subject.body_mass_kg},
-                  {"sex", text_or_null(subject.sex)},
-                  {"age_years", subject.age_years > 0 ? nlohmann::ordered_json(subject.age_years)
-                                                      : nlohmann::ordered_json()},
-                  {"sport", text_or_null(subject.sport)},
-                  {"dominant_side", side_or_null(subject.dominant_side)},
-                  {"injured_side", side_or_null(subject.injured_side)},
-                  {"created_utc", session.info.created_utc},
-                  {"complete", session.complete}};
+  // The subject with its descriptive fields (format v4), null when not recorded.
+  j["session"] = subject_json(session.info.subject);
+  j["session"]["created_utc"] = session.info.created_utc;
+  j["session"]["complete"] = session.complete;
   j["settings"] = {
       {"gravity_correction", gravity_mode_name(st.gravity.mode)},
       {"gravity",

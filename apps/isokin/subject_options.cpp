@@ -62,4 +62,22 @@ std::string describe_subject_details(const acquisition::SubjectInfo& subject) {
   return parts.empty() ? std::string("not recorded") : fmt::format("{}", fmt::join(parts, ", "));
 }
 
+nlohmann::ordered_json subject_json(const acquisition::SubjectInfo& subject) {
+  const auto text_or_null = [](const std::string& text) {
+    return text.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(text);
+  };
+  const auto side_or_null = [](const std::optional<drivers::Side>& side) {
+    return side ? nlohmann::ordered_json(std::string(drivers::to_string(*side)))
+                : nlohmann::ordered_json();
+  };
+  return {{"subject_id", subject.id},
+          {"body_mass_kg", subject.body_mass_kg},
+          {"sex", text_or_null(subject.sex)},
+          {"age_years", subject.age_years > 0 ? nlohmann::ordered_json(subject.age_years)
+                                              : nlohmann::ordered_json()},
+          {"sport", text_or_null(subject.sport)},
+          {"dominant_side", side_or_null(subject.dominant_side)},
+          {"injured_side", side_or_null(subject.injured_side)}};
+}
+
 }  // namespace isokin::cli

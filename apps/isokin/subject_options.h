@@ -3,6 +3,7 @@
 // (session file format version 4), shared by `isokin run`, `demo` and `import`.
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "isokin/acquisition/session.h"
@@ -26,5 +27,9 @@ void apply_subject_details(const SubjectDetailOptions& options, acquisition::Sub
 // "female, 27 years, football, dominant side right, no injured side": the fields recorded, in
 // words; "not recorded" when none is.
 std::string describe_subject_details(const acquisition::SubjectInfo& subject);
+
+// {"subject_id", "body_mass_kg", "sex", "age_years", "sport", "dominant_side", "injured_side"}
+// for JSON results and exports: a detail not recorded is null, never a default.
+nlohmann::ordered_json subject_json(const acquisition::SubjectInfo& subject);
 
 }  // namespace isokin::cli

@@ -100,6 +100,7 @@ int main(int argc, char* argv[]) {
   }
   draw_offscreen_when_asked(argc, argv);
   QApplication app(argc, argv);
+  QApplication::setOrganizationName(QStringLiteral("isokin"));  // QSettings: ~/.config/isokin/
   QApplication::setApplicationName(QStringLiteral("isokin-gui"));
   QApplication::setApplicationVersion(QStringLiteral("0.1.0"));
 
@@ -118,10 +119,12 @@ int main(int argc, char* argv[]) {
                                       QStringLiteral("Write FILE's report as a PDF and exit."),
                                       QStringLiteral("OUT.pdf"));
   const QCommandLineOption lab_option(QStringLiteral("lab"),
-                                      QStringLiteral("Laboratory name on the report."),
+                                      QStringLiteral("Laboratory name on the report (default: "
+                                                     "the one last chosen in the window)."),
                                       QStringLiteral("NAME"), QStringLiteral("isokin laboratory"));
   const QCommandLineOption paper_option(QStringLiteral("paper"),
-                                        QStringLiteral("Report paper size: A4 or Letter."),
+                                        QStringLiteral("Report paper size: A4 or Letter "
+                                                       "(default: the one last chosen)."),
                                         QStringLiteral("SIZE"), QStringLiteral("A4"));
   const QCommandLineOption tab_option(
       QStringLiteral("tab"), QStringLiteral("Tab to open: subject, live, report or sessions."),
@@ -192,9 +195,12 @@ int main(int argc, char* argv[]) {
       current.session = std::make_shared<const isokin::acquisition::Session>(
           isokin::acquisition::read_untrusted_session(QFile::encodeName(path).toStdString()));
       current.analysis = isokin::analysis::analyze_session(*current.session);
-      isokin::gui::ReportOptions options;
-      options.lab_name = parser.value(lab_option);
-      options.page = paper == QLatin1String("Letter") ? QPageSize::Letter : QPageSize::A4;
+      // What the window last used, unless the command line says otherwise.
+      isokin::gui::ReportOptions options = isokin::gui::remembered_report_options();
+      if (parser.isSet(lab_option)) options.lab_name = parser.value(lab_option);
+      if (parser.isSet(paper_option)) {
+        options.page = paper == QLatin1String("Letter") ? QPageSize::Letter : QPageSize::A4;
+      }
       isokin::gui::Report(std::move(current), std::move(options))
           .write_pdf(parser.value(pdf_option));
     } catch (const std::exception& error) {
@@ -206,7 +212,7 @@ int main(int argc, char* argv[]) {
 
   MainWindow window(isokin::acquisition::shipped_directory("protocols", ISOKIN_PROTOCOLS_DIR));
   window.resize(*size);
-  window.set_lab_name(parser.value(lab_option));
+  if (parser.isSet(lab_option)) window.set_lab_name(parser.value(lab_option));
   if (!files.isEmpty()) {
     const QString& path = files.front();
     try {

@@ -26,6 +26,7 @@
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QRegularExpressionValidator>
+#include <QSettings>
 #include <QShortcut>
 #include <QSignalBlocker>
 #include <QSpinBox>
@@ -160,12 +161,20 @@ SubjectPage::SubjectPage(const std::filesystem::path& protocols_dir, QWidget* pa
   };
   connect(device, &QComboBox::currentIndexChanged, this, device_changed);
   device_changed();
-  folder_edit->setText(QDir::currentPath());
+  // The folder used last, while it exists: a lab keeps its sessions in one place.
+  const QString remembered = QSettings().value(QStringLiteral("sessions/folder")).toString();
+  folder_edit->setText(!remembered.isEmpty() && QDir(remembered).exists() ? remembered
+                                                                          : QDir::currentPath());
+  connect(folder_edit, &QLineEdit::editingFinished, this, [this] {
+    if (QDir(folder()).exists()) QSettings().setValue(QStringLiteral("sessions/folder"), folder());
+  });
   auto* browse = new QPushButton(tr("&Browse…"));
   connect(browse, &QPushButton::clicked, this, [this] {
     const QString dir =
         QFileDialog::getExistingDirectory(this, tr("Folder for sessions"), folder());
-    if (!dir.isEmpty()) folder_edit->setText(dir);
+    if (dir.isEmpty()) return;
+    folder_edit->setText(dir);
+    Q_EMIT folder_edit->editingFinished();
   });
 
   auto* who = new QGroupBox(tr("Subject"));
@@ -686,6 +695,15 @@ MainWindow::MainWindow(const std::filesystem::path& protocols_dir, QWidget* pare
   report_settings->addWidget(page_size_);
   report_layout->addLayout(report_settings);
   report_layout->addWidget(report_, 1);
+  const ReportOptions remembered = remembered_report_options();
+  lab_name_->setText(remembered.lab_name);
+  page_size_->setCurrentIndex(page_size_->findData(static_cast<int>(remembered.page)));
+  const auto remember = [this] {
+    remember_report_options(lab_name_->text(),
+                            static_cast<QPageSize::PageSizeId>(page_size_->currentData().toInt()));
+  };
+  connect(lab_name_, &QLineEdit::editingFinished, this, remember);
+  connect(page_size_, &QComboBox::currentIndexChanged, this, remember);
   connect(lab_name_, &QLineEdit::editingFinished, this, &MainWindow::regenerate_report);
   connect(page_size_, &QComboBox::currentIndexChanged, this, &MainWindow::regenerate_report);
 

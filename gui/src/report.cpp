@@ -20,6 +20,7 @@
 #include <QPdfWriter>
 #include <QPushButton>
 #include <QScatterSeries>
+#include <QSettings>
 #include <QTextBrowser>
 #include <QTextDocument>
 #include <QUrl>
@@ -771,6 +772,24 @@ void ReportView::export_chart() {
   } catch (const ReportError& e) {
     QMessageBox::warning(this, tr("Export failed"), QString::fromStdString(e.what()));
   }
+}
+
+ReportOptions remembered_report_options() {
+  ReportOptions options;
+  const QSettings settings;
+  options.lab_name =
+      settings.value(QStringLiteral("report/laboratory"), options.lab_name).toString();
+  if (settings.value(QStringLiteral("report/paper")).toString() == QLatin1String("Letter")) {
+    options.page = QPageSize::Letter;
+  }
+  return options;
+}
+
+void remember_report_options(const QString& lab_name, QPageSize::PageSizeId page) {
+  QSettings settings;
+  settings.setValue(QStringLiteral("report/laboratory"), lab_name);
+  settings.setValue(QStringLiteral("report/paper"),
+                    page == QPageSize::Letter ? QStringLiteral("Letter") : QStringLiteral("A4"));
 }
 
 }  // namespace isokin::gui

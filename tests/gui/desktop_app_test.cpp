@@ -248,6 +248,55 @@ TEST(DesktopApp, ReportOfAnUnreadableFileSaysWhyWithoutADialog) {
   EXPECT_TRUE(window.report_view()->browser()->toPlainText().contains(bad));
 }
 
+// The laboratory name, paper size and session folder a lab chose are there at the next start,
+// in the window and in `isokin-gui FILE --pdf` (which runs without one); --lab and --paper win.
+TEST(DesktopApp, RemembersTheLaboratoryPaperAndFolder) {
+  QTemporaryDir dir;
+  const QString folder = dir.filePath(QStringLiteral("sessions"));
+  ASSERT_TRUE(QDir().mkpath(folder));
+  {
+    MainWindow window(ISOKIN_PROTOCOLS_DIR);
+    window.lab_name_edit()->setText(QStringLiteral("Sports Lab Basel"));
+    Q_EMIT window.lab_name_edit()->editingFinished();
+    // The report page's paper box is the one offering "Letter".
+    QComboBox* paper = nullptr;
+    for (auto* box : window.findChildren<QComboBox*>()) {
+      if (box->findText(QStringLiteral("Letter")) >= 0) paper = box;
+    }
+    ASSERT_NE(paper, nullptr);
+    paper->setCurrentIndex(paper->findText(QStringLiteral("Letter")));
+    window.subject_page()->folder_edit->setText(folder);
+    Q_EMIT window.subject_page()->folder_edit->editingFinished();
+  }
+  MainWindow again(ISOKIN_PROTOCOLS_DIR);
+  EXPECT_EQ(again.lab_name_edit()->text(), QStringLiteral("Sports Lab Basel"));
+  EXPECT_EQ(again.subject_page()->folder(), folder);
+  EXPECT_EQ(again.sessions_page()->folder_edit->text(), folder);
+
+  // A session to report on, from the command line.
+  const QString session = dir.filePath(QStringLiteral("s.h5"));
+  run_program(QStringLiteral(ISOKIN_CLI_PATH),
+              {QStringLiteral("demo"), QStringLiteral("--out"), session});
+  const QString pdf = dir.filePath(QStringLiteral("r.pdf"));
+  run_program(QStringLiteral(ISOKIN_GUI_PATH), {session, QStringLiteral("--pdf"), pdf});
+  const QString info = QString::fromUtf8(run_program(QStringLiteral("pdfinfo"), {pdf}));
+  EXPECT_TRUE(info.contains(QStringLiteral("(letter)"))) << info.toStdString();
+  EXPECT_TRUE(
+      QString::fromUtf8(run_program(QStringLiteral("pdftotext"), {pdf, QStringLiteral("-")}))
+          .contains(QStringLiteral("Sports Lab Basel")));
+  run_program(QStringLiteral(ISOKIN_GUI_PATH),
+              {session, QStringLiteral("--pdf"), pdf, QStringLiteral("--lab"),
+               QStringLiteral("Visiting Lab"), QStringLiteral("--paper"), QStringLiteral("A4")});
+  EXPECT_TRUE(QString::fromUtf8(run_program(QStringLiteral("pdfinfo"), {pdf}))
+                  .contains(QStringLiteral("(A4)")));
+  EXPECT_TRUE(
+      QString::fromUtf8(run_program(QStringLiteral("pdftotext"), {pdf, QStringLiteral("-")}))
+          .contains(QStringLiteral("Visiting Lab")));
+  // A one-off --lab is not remembered.
+  EXPECT_EQ(MainWindow(ISOKIN_PROTOCOLS_DIR).lab_name_edit()->text(),
+            QStringLiteral("Sports Lab Basel"));
+}
+
 // A port that was free a moment ago, for a server the test starts next.
 int free_port() {
   const int probe = ::socket(AF_INET, SOCK_STREAM, 0);

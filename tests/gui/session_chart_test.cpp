@@ -37,15 +37,26 @@ class QtEnvironment : public ::testing::Environment {
  public:
   void SetUp() override {
     if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
+    // Remembered settings (QSettings) of this test process only, and of the isokin-gui it starts:
+    // never the user's, never another test's.
+    config_ = std::filesystem::temp_directory_path() /
+              ("isokin-gui-test-config-" + std::to_string(::getpid()));
+    qputenv("XDG_CONFIG_HOME", QByteArray::fromStdString(config_.string()));
     app_ = std::make_unique<QApplication>(argc_, argv_);
+    QApplication::setOrganizationName(QStringLiteral("isokin"));
+    QApplication::setApplicationName(QStringLiteral("isokin-gui"));
   }
-  void TearDown() override { app_.reset(); }
+  void TearDown() override {
+    app_.reset();
+    std::filesystem::remove_all(config_);
+  }
 
  private:
   int argc_ = 1;
   char name_[9] = "gui_test";
   char* argv_[2] = {name_, nullptr};
   std::unique_ptr<QApplication> app_;
+  std::filesystem::path config_;
 };
 [[maybe_unused]] const auto* const kQtEnvironment =
     ::testing::AddGlobalTestEnvironment(new QtEnvironment);

@@ -37,6 +37,11 @@ struct ReportOptions {
   std::vector<AnalysedSession> earlier;
 };
 
+// The laboratory name and paper size last chosen (QSettings "report/laboratory", "report/paper"),
+// or the defaults: the report looks the same from one run to the next, with or without a window.
+ReportOptions remembered_report_options();
+void remember_report_options(const QString& lab_name, QPageSize::PageSizeId page);
+
 class ReportError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };

@@ -8,11 +8,11 @@
 #include <fmt/ostream.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <functional>
 #include <map>
-#include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -79,8 +79,11 @@ std::vector<std::string> words(const std::string& cell) {
 
 // Pseudonymous codes and visit labels become file names: letters, digits, '.', '_', '-'.
 bool safe_name(const std::string& name) {
-  static const std::regex allowed("[A-Za-z0-9._-]{1,64}");
-  return std::regex_match(name, allowed) && name != "." && name != "..";
+  const auto allowed = [](unsigned char c) {
+    return std::isalnum(c) != 0 || c == '.' || c == '_' || c == '-';
+  };
+  return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), allowed) &&
+         name != "." && name != "..";
 }
 
 struct ManifestColumn {

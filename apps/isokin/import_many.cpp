@@ -41,9 +41,14 @@ struct PlannedSession {
 };
 
 double number_cell(const std::string& cell) {
+  // A decimal comma (manifests saved by spreadsheets in such locales): "72,5" is 72.5.
+  std::string text = cell;
+  if (std::count(text.begin(), text.end(), ',') == 1 && text.find('.') == std::string::npos) {
+    text[text.find(',')] = '.';
+  }
   double value = 0.0;
-  const char* end = cell.data() + cell.size();
-  const auto [ptr, ec] = std::from_chars(cell.data(), end, value);
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
   if (ec != std::errc() || ptr != end || !std::isfinite(value)) {
     throw std::runtime_error("'" + cell + "' is not a number");
   }
@@ -185,7 +190,7 @@ std::string subject_conflict(const PlannedFile& a, const PlannedFile& b) {
 // session's first row appears; rows that cannot be read fail their session.
 std::vector<PlannedSession> plan_manifest(const ImportOptions& defaults) {
   const fs::path& manifest = defaults.manifest;
-  const auto records = read_csv_records(manifest);
+  const auto records = read_csv_records(manifest, CsvSeparator::kCommaOrSemicolon);
   if (records.empty()) throw std::runtime_error(manifest.string() + ": empty manifest");
   const auto& header = records.front();
   std::vector<const ManifestColumn*> by_position;

@@ -33,10 +33,20 @@ std::string csv_field(std::string_view text) {
   return quoted + "\"";
 }
 
-std::vector<CsvRecord> read_csv_records(const std::filesystem::path& path) {
+std::vector<CsvRecord> read_csv_records(const std::filesystem::path& path, CsvSeparator separator) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error(path.string() + ": cannot open");
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Spreadsheet programs start UTF-8 CSV with a byte-order mark.
+  if (text.starts_with("\xEF\xBB\xBF")) text.erase(0, 3);
+  char comma = ',';
+  if (separator == CsvSeparator::kCommaOrSemicolon) {
+    // Where the decimal mark is a comma, spreadsheets separate fields with ';'.
+    const std::string first_line = text.substr(0, text.find('\n'));
+    if (first_line.find(',') == std::string::npos && first_line.find(';') != std::string::npos) {
+      comma = ';';
+    }
+  }
   std::vector<CsvRecord> records;
   CsvRecord record{1, {}};
   std::string field;
@@ -60,7 +70,7 @@ std::vector<CsvRecord> read_csv_records(const std::filesystem::path& path) {
     if (c == '"') {
       quoted = true;
       any = true;
-    } else if (c == ',') {
+    } else if (c == comma) {
       record.fields.push_back(std::move(field));
       field.clear();
       any = true;

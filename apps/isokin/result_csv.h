@@ -21,7 +21,11 @@ struct CsvRecord {
 };
 // A CSV file (RFC 4180: quoted fields may hold commas, quotes and line breaks) as records; blank
 // lines are skipped. Throws std::runtime_error naming the file (and line of an unclosed quote).
-std::vector<CsvRecord> read_csv_records(const std::filesystem::path& path);
+// kCommaOrSemicolon: ';' when the first line has semicolons and no comma (what spreadsheets write
+// where the decimal mark is a comma). A UTF-8 byte-order mark is skipped.
+enum class CsvSeparator { kComma, kCommaOrSemicolon };
+std::vector<CsvRecord> read_csv_records(const std::filesystem::path& path,
+                                        CsvSeparator separator = CsvSeparator::kComma);
 
 // The shortest text that reads back as the same double; empty for NaN/Inf (a missing value).
 std::string exact_number(double value);

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -290,6 +291,31 @@ TEST_F(ImportFolder, ManifestMistakesSayWhereAndRecordedSessionsAreNeverReplaced
   // A folder without a manifest: one session per file, when the side is said.
   const auto folder = run("import " + q(exports) + " --out " + q(dir_ / "each"));
   EXPECT_NE(folder.err.find("several recordings need --side"), std::string::npos) << folder.err;
+}
+
+TEST_F(ImportFolder, SpreadsheetManifestWithSemicolonsAndDecimalCommas) {
+  // As a spreadsheet saves "CSV UTF-8" where the decimal mark is a comma: a byte-order mark,
+  // ';' between cells, "72,5" for 72.5.
+  const fs::path exports = dir_ / "exports";
+  const double right = write_export(1, isokin::drivers::Side::kRight, 60.0, exports / "r.txt");
+  const double left = write_export(1, isokin::drivers::Side::kLeft, 60.0, exports / "l.txt");
+  std::ofstream(exports / "manifest.csv")
+      << "\xEF\xBB\xBF"
+      << "file;subject;side;velocity;body_mass\r\n"
+      << "r.txt;P-1;right;60;72,5\r\nl.txt;P-1;left;60;72,5\r\n";
+  const auto r =
+      run("import --manifest " + q(exports / "manifest.csv") + " --out " + q(dir_ / "sessions"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto session = isokin::acquisition::read_session(dir_ / "sessions" / "P-1.h5");
+  EXPECT_EQ(session.info.subject.body_mass_kg, 72.5);
+  ASSERT_EQ(session.sets.size(), 2U);
+  const auto a = run("analyze --json " + q(dir_ / "sessions" / "P-1.h5"));
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  // The two rows became one bilateral comparison, as on paper from the true peaks.
+  const auto bilateral = nlohmann::json::parse(a.out)["bilateral"];
+  ASSERT_FALSE(bilateral.empty());
+  EXPECT_EQ(bilateral[0]["muscle_group"], "quadriceps");
+  EXPECT_NEAR(bilateral[0]["deficit_percent"].get<double>(), 100.0 * (1.0 - left / right), 1.5);
 }
 
 }  // namespace

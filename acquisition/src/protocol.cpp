@@ -1,5 +1,7 @@
 #include "isokin/acquisition/protocol.h"
 
+#include "isokin/drivers/json_document.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -17,89 +19,20 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// Reports problems as "<source>: <pointer>: <problem>".
-class Checker {
- public:
-  explicit Checker(std::string source) : source_(std::move(source)) {}
+using Checker = drivers::JsonDocument;
 
-  [[noreturn]] void fail(const std::string& where, const std::string& problem) const {
-    throw ProtocolError(fmt::format("{}: {}: {}", source_, where.empty() ? "/" : where, problem));
-  }
-
-  void only_keys(const json& object, const std::string& where,
-                 std::initializer_list<std::string_view> allowed) const {
-    for (const auto& [key, value] : object.items()) {
-      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-        std::string list;
-        for (const auto k : allowed) list += fmt::format("{}{}", list.empty() ? "" : ", ", k);
-        fail(where + "/" + key, fmt::format("unknown key (allowed here: {})", list));
-      }
-    }
-  }
-
-  const json& member(const json& object, const std::string& where, const char* key) const {
-    if (!object.contains(key)) fail(where, fmt::format("missing required key '{}'", key));
-    return object.at(key);
-  }
-
-  std::string text(const json& value, const std::string& where) const {
-    if (!value.is_string()) fail(where, "must be a string");
-    return value.get<std::string>();
-  }
-
-  double number(const json& value, const std::string& where, double min, double max,
-                const char* unit) const {
-    if (!value.is_number()) fail(where, "must be a number");
-    const double v = value.get<double>();
-    if (!(v >= min && v <= max)) {
-      fail(where, fmt::format("{:g} {} is outside {:g}–{:g} {}", v, unit, min, max, unit));
-    }
-    return v;
-  }
-
-  int integer(const json& value, const std::string& where, int min, int max) const {
-    if (!value.is_number_integer()) fail(where, "must be a whole number");
-    const auto v = value.get<std::int64_t>();
-    if (v < min || v > max) fail(where, fmt::format("{} is outside {}–{}", v, min, max));
-    return static_cast<int>(v);
-  }
-
-  bool boolean(const json& value, const std::string& where) const {
-    if (!value.is_boolean()) fail(where, "must be true or false");
-    return value.get<bool>();
-  }
-
-  RangeOfMotion range(const json& value, const std::string& where, drivers::Joint joint) const {
-    if (!value.is_object()) fail(where, "must be an object {\"min\": …, \"max\": …}");
-    only_keys(value, where, {"min", "max"});
-    // Physiological limits: knee −10 (hyperextension) to 150°, trunk −30 to 110° flexion.
-    const double low = joint == drivers::Joint::kTrunk ? -30.0 : -10.0;
-    const double high = joint == drivers::Joint::kTrunk ? 110.0 : 150.0;
-    RangeOfMotion r;
-    r.min = number(member(value, where, "min"), where + "/min", low, high, "°");
-    r.max = number(member(value, where, "max"), where + "/max", low, high, "°");
-    if (r.max - r.min < 10.0) fail(where, "max must exceed min by at least 10°");
-    return r;
-  }
-
- private:
-  std::string source_;
-};
-
-// 1-based line and column of a byte offset.
-std::pair<std::size_t, std::size_t> line_and_column(std::string_view text, std::size_t offset) {
-  offset = std::min(offset, text.size());
-  std::size_t line = 1;
-  std::size_t column = 1;
-  for (std::size_t i = 0; i < offset; ++i) {
-    if (text[i] == '\n') {
-      ++line;
-      column = 1;
-    } else {
-      ++column;
-    }
-  }
-  return {line, column};
+RangeOfMotion range_of_motion(const Checker& c, const json& value, const std::string& where,
+                              drivers::Joint joint) {
+  if (!value.is_object()) c.fail(where, "must be an object {\"min\": …, \"max\": …}");
+  c.only_keys(value, where, {"min", "max"});
+  // Physiological limits: knee −10 (hyperextension) to 150°, trunk −30 to 110° flexion.
+  const double low = joint == drivers::Joint::kTrunk ? -30.0 : -10.0;
+  const double high = joint == drivers::Joint::kTrunk ? 110.0 : 150.0;
+  RangeOfMotion r;
+  r.min = c.number(c.member(value, where, "min"), where + "/min", low, high, "°");
+  r.max = c.number(c.member(value, where, "max"), where + "/max", low, high, "°");
+  if (r.max - r.min < 10.0) c.fail(where, "max must exceed min by at least 10°");
+  return r;
 }
 
 ProtocolSet parse_set(const Checker& c, const json& value, const std::string& where,
@@ -121,10 +54,10 @@ ProtocolSet parse_set(const Checker& c, const json& value, const std::string& wh
   set.mode = *parsed;
   set.repetitions =
       c.integer(c.member(value, where, "repetitions"), where + "/repetitions", 1, 100);
-  set.range =
-      value.contains("range_of_motion_deg")
-          ? c.range(value["range_of_motion_deg"], where + "/range_of_motion_deg", protocol.joint)
-          : protocol.range;
+  set.range = value.contains("range_of_motion_deg")
+                  ? range_of_motion(c, value["range_of_motion_deg"], where + "/range_of_motion_deg",
+                                    protocol.joint)
+                  : protocol.range;
   set.rest_after = value.contains("rest_after_s")
                        ? c.number(value["rest_after_s"], where + "/rest_after_s", 0, 3600, "s")
                        : default_rest;
@@ -184,35 +117,8 @@ ProtocolSet parse_set(const Checker& c, const json& value, const std::string& wh
 }  // namespace
 
 Protocol parse_protocol(std::string_view json_text, const std::string& source) {
-  json doc;
-  try {
-    doc = json::parse(json_text);
-  } catch (const json::parse_error& e) {
-    const auto [line, column] = line_and_column(json_text, e.byte > 0 ? e.byte - 1 : 0);
-    std::string what = e.what();
-    // nlohmann's message starts with "[json.exception.parse_error.101] parse error at line …":
-    // keep the part after the position.
-    if (const auto colon = what.find(": ", what.find("parse error")); colon != std::string::npos) {
-      what = what.substr(colon + 2);
-    }
-    throw ProtocolError(fmt::format("{}:{}:{}: invalid JSON: {}", source, line, column, what));
-  } catch (const json::out_of_range& e) {
-    // A number too large for a double (found by fuzz_protocol): nlohmann names the text, not its
-    // position, so find the text to point at it.
-    std::string what = e.what();
-    if (const auto bracket = what.find("] "); bracket != std::string::npos) {
-      what = what.substr(bracket + 2);
-    }
-    std::size_t at = 0;
-    if (const auto open = what.find('\''); open != std::string::npos) {
-      const auto close = what.find('\'', open + 1);
-      const auto found = json_text.find(what.substr(open + 1, close - open - 1));
-      if (found != std::string_view::npos) at = found;
-    }
-    const auto [line, column] = line_and_column(json_text, at);
-    throw ProtocolError(fmt::format("{}:{}:{}: invalid JSON: {}", source, line, column, what));
-  }
-  const Checker c(source);
+  const Checker c(source, [](const std::string& message) { throw ProtocolError(message); });
+  const json doc = c.parse(json_text);
   if (!doc.is_object()) c.fail("", "a protocol must be a JSON object");
   c.only_keys(doc, "",
               {"schema", "schema_version", "name", "description", "joint", "movement", "sides",
@@ -270,7 +176,8 @@ Protocol parse_protocol(std::string_view json_text, const std::string& source) {
       p.subject_data.push_back(item);
     }
   }
-  p.range = c.range(c.member(doc, "", "range_of_motion_deg"), "/range_of_motion_deg", p.joint);
+  p.range =
+      range_of_motion(c, c.member(doc, "", "range_of_motion_deg"), "/range_of_motion_deg", p.joint);
   if (doc.contains("gravity_correction")) {
     const json& g = doc["gravity_correction"];
     if (!g.is_object()) c.fail("/gravity_correction", "must be an object");

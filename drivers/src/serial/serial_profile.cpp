@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "isokin/drivers/json_document.h"
 #include "isokin/drivers/serial_device.h"
 
 namespace isokin::drivers {
@@ -18,64 +19,7 @@ namespace {
 using json = nlohmann::json;
 constexpr int kProfileSchemaVersion = 1;
 
-std::pair<std::size_t, std::size_t> line_and_column(std::string_view text, std::size_t offset) {
-  std::size_t line = 1;
-  std::size_t column = 1;
-  for (std::size_t i = 0; i < std::min(offset, text.size()); ++i) {
-    if (text[i] == '\n') {
-      ++line;
-      column = 1;
-    } else {
-      ++column;
-    }
-  }
-  return {line, column};
-}
-
-// Reads typed values and throws DeviceError naming the file and the JSON pointer.
-class Reader {
- public:
-  explicit Reader(std::string source) : source_(std::move(source)) {}
-
-  [[noreturn]] void fail(const std::string& where, const std::string& problem) const {
-    throw DeviceError(
-        fmt::format("serial profile {}: {}: {}", source_, where.empty() ? "/" : where, problem));
-  }
-  const json& member(const json& object, const std::string& where, const char* key) const {
-    if (!object.contains(key)) fail(where, fmt::format("missing \"{}\"", key));
-    return object.at(key);
-  }
-  void only_keys(const json& object, const std::string& where,
-                 std::initializer_list<std::string_view> keys) const {
-    if (!object.is_object()) fail(where, "must be a JSON object");
-    for (const auto& [key, value] : object.items()) {
-      if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
-        fail(fmt::format("{}/{}", where, key), "unknown key");
-      }
-    }
-  }
-  [[nodiscard]] double number(const json& value, const std::string& where, double min,
-                              double max) const {
-    if (!value.is_number()) fail(where, "must be a number");
-    const double x = value.get<double>();
-    if (!(x >= min && x <= max)) fail(where, fmt::format("{} is outside {}–{}", x, min, max));
-    return x;
-  }
-  [[nodiscard]] long long integer(const json& value, const std::string& where, long long min,
-                                  long long max) const {
-    if (!value.is_number_integer()) fail(where, "must be a whole number");
-    const auto x = value.get<long long>();
-    if (x < min || x > max) fail(where, fmt::format("{} is outside {}–{}", x, min, max));
-    return x;
-  }
-  [[nodiscard]] std::string text(const json& value, const std::string& where) const {
-    if (!value.is_string()) fail(where, "must be a string");
-    return value.get<std::string>();
-  }
-
- private:
-  std::string source_;
-};
+using Reader = JsonDocument;
 
 SerialChannelMap channel_map(const Reader& r, const json& calibration, const char* name) {
   const std::string where = fmt::format("/calibration/{}", name);
@@ -227,24 +171,9 @@ SerialProfile load_serial_profile(const std::filesystem::path& file) {
   std::ostringstream buffer;
   buffer << in.rdbuf();
   const std::string text = buffer.str();
-  json doc;
-  try {
-    doc = json::parse(text);
-  } catch (const json::exception& e) {
-    // parse_error carries a byte position; other errors (a number out of range) do not.
-    std::size_t at = 0;
-    if (const auto* parse = dynamic_cast<const json::parse_error*>(&e)) {
-      at = parse->byte > 0 ? parse->byte - 1 : 0;
-    }
-    const auto [line, column] = line_and_column(text, at);
-    std::string what = e.what();
-    if (const auto bracket = what.find("] "); bracket != std::string::npos) {
-      what = what.substr(bracket + 2);
-    }
-    throw DeviceError(fmt::format("serial profile {}:{}:{}: invalid JSON: {}", file.string(), line,
-                                  column, what));
-  }
-  const Reader r(file.string());
+  const Reader r("serial profile " + file.string(),
+                 [](const std::string& message) { throw DeviceError(message); });
+  const json doc = r.parse(text);
   r.only_keys(doc, "",
               {"schema", "schema_version", "description", "model", "port", "framing", "calibration",
                "sample_rate_hz", "timeout_s", "reconnect_interval_s", "queue_capacity"});

@@ -18,6 +18,7 @@
 
 #include "isokin/acquisition/fan_out.h"
 #include "isokin/acquisition/live_stream.h"
+#include "isokin/acquisition/streamed_recording.h"
 #include "isokin/analysis/live_session_analyser.h"
 #include "isokin/analysis/stream_messages.h"
 
@@ -183,34 +184,18 @@ LiveSessionResult record_live_session(drivers::Device& device, const LiveSession
                                       std::ostream& out) {
   Printer printer(out);
   g_wait_aborted.store(false);
-  // The stream listens before the file is created: a port in use leaves no file behind. Its
-  // events go to the writer once there is one.
-  std::atomic<acquisition::SessionWriter*> event_writer{nullptr};
-  std::optional<acquisition::LiveStream> stream;
+  std::optional<acquisition::LiveStreamOptions> stream_options;
   if (options.stream_port != 0) {
-    acquisition::LiveStreamOptions stream_options;
-    stream_options.bind_address = options.stream_bind;
-    stream_options.port = static_cast<std::uint16_t>(options.stream_port);
+    stream_options.emplace();
+    stream_options->bind_address = options.stream_bind;
+    stream_options->port = static_cast<std::uint16_t>(options.stream_port);
     // Not a real-time source (--fast): data comes far faster than a client reads, so a client
     // may fall further behind before it counts as stuck.
-    if (options.lossless) stream_options.client_backlog_bytes = std::size_t{64} << 20;
-    stream_options.on_event = [&event_writer](const std::string& kind, const std::string& detail,
-                                              int set_index) {
-      if (auto* writer = event_writer.load()) {
-        writer->add_event({writer->session_time(), set_index, kind, detail});
-      }
-    };
-    stream.emplace(options.info, std::move(stream_options));
+    if (options.lossless) stream_options->client_backlog_bytes = std::size_t{64} << 20;
   }
-  acquisition::SessionWriter writer(options.out, options.info);
-  event_writer.store(&writer);
-  // Whatever happens below, the stream's thread stops before the writer goes.
-  struct StopStream {
-    std::optional<acquisition::LiveStream>& stream;
-    ~StopStream() {
-      if (stream) stream->stop();
-    }
-  } const stop_stream{stream};
+  acquisition::StreamedRecording recording(options.out, options.info, std::move(stream_options));
+  acquisition::SessionWriter& writer = recording.writer();
+  acquisition::LiveStream* const stream = recording.stream();
   if (stream) {
     printer.line(fmt::format("Streaming live data on {}:{} (docs/stream-protocol.md)",
                              stream->address(), stream->port()));
@@ -222,10 +207,9 @@ LiveSessionResult record_live_session(drivers::Device& device, const LiveSession
     }
   }
   std::atomic<double> seconds_after_set{0.0};
-  acquisition::LiveStream* const live_stream = stream ? &*stream : nullptr;
   analysis::LiveSessionCallbacks callbacks;
   callbacks.on_phase = [&](const SetInfo& set, const analysis::PhaseResult& r) {
-    if (live_stream != nullptr) live_stream->publish_json(analysis::repetition_message(set, r));
+    if (stream != nullptr) stream->publish_json(analysis::repetition_message(set, r));
     if (options.live_output) printer.line(repetition_line(set, r));
   };
   // Few and needed by the operator (how a measuring-only device's set ends): printed always.
@@ -308,18 +292,7 @@ LiveSessionResult record_live_session(drivers::Device& device, const LiveSession
     g_runner.store(nullptr);
     result.recorded = runner.recorded();
   }
-  if (stream) {
-    stream->stop();
-    const auto s = stream->stats();
-    const std::string summary = fmt::format(
-        "{} clients served, {} dropped as too slow, {} protocol errors, {} refused; {} samples "
-        "and {} messages published, {} bytes sent",
-        s.clients_served, s.clients_dropped, s.protocol_errors, s.clients_refused,
-        s.samples_published, s.messages_published, s.bytes_sent);
-    writer.add_event({writer.session_time(), -1, "stream-stats", "session: " + summary});
-    writer.write_events();
-    printer.line("Stream: " + summary);
-  }
+  if (stream != nullptr) printer.line("Stream: " + recording.end_stream());
   if (result.state == acquisition::RunnerState::kDone) writer.finish();
   return result;
 }

@@ -10,6 +10,7 @@
 #include "isokin/acquisition/live_stream.h"
 #include "isokin/acquisition/protocol_runner.h"
 #include "isokin/acquisition/session_file.h"
+#include "isokin/acquisition/streamed_recording.h"
 #include "isokin/analysis/live_session_analyser.h"
 #include "isokin/analysis/stream_messages.h"
 
@@ -83,37 +84,23 @@ void TestSession::run() {
     acquisition::SessionInfo info = plan_.info;
     info.device = device->describe();
     const bool lossless = plan_.device == "sim" && !plan_.device_options.realtime;
-    // The stream listens before the file is made: a port in use leaves no file behind. Its
-    // events reach the file once there is one.
-    std::atomic<acquisition::SessionWriter*> event_writer{nullptr};
-    std::optional<acquisition::LiveStream> stream;
+    std::optional<acquisition::LiveStreamOptions> stream_options;
     if (plan_.stream_port != 0) {
-      acquisition::LiveStreamOptions options;
-      options.bind_address = plan_.stream_bind;
-      options.port = static_cast<std::uint16_t>(std::max(0, plan_.stream_port));
-      if (lossless) options.client_backlog_bytes = std::size_t{64} << 20;  // unpaced source
-      options.on_event = [&event_writer](const std::string& kind, const std::string& detail,
-                                         int set_index) {
-        if (auto* writer = event_writer.load()) {
-          writer->add_event({writer->session_time(), set_index, kind, detail});
-        }
-      };
-      stream.emplace(info, std::move(options));
-      stream_port_.store(stream->port());
+      stream_options.emplace();
+      stream_options->bind_address = plan_.stream_bind;
+      stream_options->port = static_cast<std::uint16_t>(std::max(0, plan_.stream_port));
+      if (lossless) stream_options->client_backlog_bytes = std::size_t{64} << 20;  // unpaced
+    }
+    acquisition::StreamedRecording recording(plan_.out, info, std::move(stream_options));
+    acquisition::SessionWriter& writer = recording.writer();
+    acquisition::LiveStream* const live_stream = recording.stream();
+    if (live_stream != nullptr) {
+      stream_port_.store(live_stream->port());
       const QString where = tr("Streaming live data on %1:%2 (docs/stream-protocol.md)")
-                                .arg(QString::fromStdString(stream->address()))
-                                .arg(stream->port());
+                                .arg(QString::fromStdString(live_stream->address()))
+                                .arg(live_stream->port());
       post([this, where] { Q_EMIT message(where); });
     }
-    acquisition::SessionWriter writer(plan_.out, info);
-    event_writer.store(&writer);
-    struct StopStream {
-      std::optional<acquisition::LiveStream>& stream;
-      ~StopStream() {
-        if (stream) stream->stop();
-      }
-    } const stop_stream{stream};
-    acquisition::LiveStream* const live_stream = stream ? &*stream : nullptr;
 
     analysis::LiveSessionCallbacks callbacks;
     callbacks.on_phase = [this, live_stream](const acquisition::SetInfo& set,
@@ -194,14 +181,9 @@ void TestSession::run() {
       state = runner.run();
     }
     device->close();
-    if (stream) {
-      stream->stop();
-      const auto st = stream->stats();
-      writer.add_event({writer.session_time(), -1, "stream-stats",
-                        "session: " + std::to_string(st.clients_served) + " clients served, " +
-                            std::to_string(st.clients_dropped) + " dropped as too slow, " +
-                            std::to_string(st.samples_published) + " samples published"});
-      writer.write_events();
+    if (live_stream != nullptr) {
+      const QString summary = QString::fromStdString(recording.end_stream());
+      post([this, summary] { Q_EMIT message(tr("Stream: %1").arg(summary)); });
     }
     stream_port_.store(0);
     if (state == acquisition::RunnerState::kDone) {

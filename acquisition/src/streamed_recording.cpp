@@ -1,0 +1,42 @@
+#include "isokin/acquisition/streamed_recording.h"
+
+#include <fmt/format.h>
+
+namespace isokin::acquisition {
+
+StreamedRecording::StreamedRecording(const std::filesystem::path& out, const SessionInfo& info,
+                                     std::optional<LiveStreamOptions> stream) {
+  if (stream) {
+    // Events arriving before the file exists (none can: no client is served before the first
+    // set) would be dropped rather than kept in memory without bound.
+    stream->on_event = [this](const std::string& kind, const std::string& detail, int set_index) {
+      if (auto* writer = event_writer_.load()) {
+        writer->add_event({writer->session_time(), set_index, kind, detail});
+      }
+    };
+    stream_.emplace(info, std::move(*stream));
+  }
+  writer_ = std::make_unique<SessionWriter>(out, info);
+  event_writer_.store(writer_.get());
+}
+
+StreamedRecording::~StreamedRecording() {
+  if (stream_) stream_->stop();  // its thread may be adding an event to the writer
+  event_writer_.store(nullptr);
+}
+
+std::string StreamedRecording::end_stream() {
+  if (!stream_) return {};
+  stream_->stop();
+  const auto s = stream_->stats();
+  const std::string summary = fmt::format(
+      "{} clients served, {} dropped as too slow, {} protocol errors, {} refused; {} samples "
+      "and {} messages published, {} bytes sent",
+      s.clients_served, s.clients_dropped, s.protocol_errors, s.clients_refused,
+      s.samples_published, s.messages_published, s.bytes_sent);
+  writer_->add_event({writer_->session_time(), -1, "stream-stats", "session: " + summary});
+  writer_->write_events();
+  return summary;
+}
+
+}  // namespace isokin::acquisition

@@ -124,14 +124,7 @@ Protocol parse_protocol(std::string_view json_text, const std::string& source) {
               {"schema", "schema_version", "name", "description", "joint", "movement", "sides",
                "subject_data", "range_of_motion_deg", "gravity_correction", "positioning_s",
                "rest_between_sets_s", "rest_between_sides_s", "sets"});
-  if (c.text(c.member(doc, "", "schema"), "/schema") != "isokin-protocol") {
-    c.fail("/schema", "must be \"isokin-protocol\"");
-  }
-  const int version = c.integer(c.member(doc, "", "schema_version"), "/schema_version", 1, 1000);
-  if (version > kProtocolSchemaVersion) {
-    c.fail("/schema_version", fmt::format("version {} is newer than this build reads ({})", version,
-                                          kProtocolSchemaVersion));
-  }
+  c.check_schema(doc, "isokin-protocol", kProtocolSchemaVersion);
   Protocol p;
   p.json_text = std::string(json_text);
   p.name = c.text(c.member(doc, "", "name"), "/name");

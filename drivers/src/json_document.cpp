@@ -64,6 +64,18 @@ void JsonDocument::fail(const std::string& where, const std::string& problem) co
   std::abort();  // raise_ throws
 }
 
+int JsonDocument::check_schema(const json& document, std::string_view schema, int newest) const {
+  if (text(member(document, "", "schema"), "/schema") != schema) {
+    fail("/schema", fmt::format("must be \"{}\"", schema));
+  }
+  const auto version = integer(member(document, "", "schema_version"), "/schema_version", 1, 1000);
+  if (version > newest) {
+    fail("/schema_version",
+         fmt::format("version {} is newer than this build reads ({})", version, newest));
+  }
+  return static_cast<int>(version);
+}
+
 void JsonDocument::only_keys(const json& object, const std::string& where,
                              std::initializer_list<std::string_view> allowed) const {
   if (!object.is_object()) fail(where, "must be a JSON object");

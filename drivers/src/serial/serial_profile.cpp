@@ -177,14 +177,7 @@ SerialProfile load_serial_profile(const std::filesystem::path& file) {
   r.only_keys(doc, "",
               {"schema", "schema_version", "description", "model", "port", "framing", "calibration",
                "sample_rate_hz", "timeout_s", "reconnect_interval_s", "queue_capacity"});
-  if (r.text(r.member(doc, "", "schema"), "/schema") != "isokin-serial-profile") {
-    r.fail("/schema", "must be \"isokin-serial-profile\"");
-  }
-  const auto version = r.integer(r.member(doc, "", "schema_version"), "/schema_version", 1, 1000);
-  if (version > kProfileSchemaVersion) {
-    r.fail("/schema_version", fmt::format("version {} is newer than this build reads ({})", version,
-                                          kProfileSchemaVersion));
-  }
+  r.check_schema(doc, "isokin-serial-profile", kProfileSchemaVersion);
   SerialProfile p;
   p.name = file.stem().string();
   p.source = file;

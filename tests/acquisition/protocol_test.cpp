@@ -117,6 +117,13 @@ TEST(ProtocolErrors, ContentErrorsNameTheJsonPointer) {
   expect_error(
       minimal(R"([{"mode": "concentric/concentric", "velocity_deg_s": 900, "repetitions": 5}])"),
       {"/sets/0/velocity_deg_s", "900", "1–500"});
+  // A protocol written for a newer build, or not a protocol at all.
+  std::string newer = minimal(good_set);
+  newer.replace(newer.find("\"schema_version\": 1"), 19, "\"schema_version\": 2");
+  expect_error(newer, {"test.json: /schema_version: version 2 is newer than this build reads (1)"});
+  std::string other = minimal(good_set);
+  other.replace(other.find("isokin-protocol"), 15, "isokin-serial-profile");
+  expect_error(other, {"test.json: /schema: must be \"isokin-protocol\""});
   expect_error(minimal(R"([{"mode": "isokinetic", "velocity_deg_s": 60, "repetitions": 5}])"),
                {"/sets/0/mode", "unknown mode 'isokinetic'"});
   expect_error(minimal(R"([{"mode": "isometric", "repetitions": 3}])"),

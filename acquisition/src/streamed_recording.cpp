@@ -29,7 +29,7 @@ std::string StreamedRecording::end_stream() {
   if (!stream_) return {};
   stream_->stop();
   const auto s = stream_->stats();
-  const std::string summary = fmt::format(
+  std::string summary = fmt::format(
       "{} clients served, {} dropped as too slow, {} protocol errors, {} refused; {} samples "
       "and {} messages published, {} bytes sent",
       s.clients_served, s.clients_dropped, s.protocol_errors, s.clients_refused,

@@ -267,7 +267,7 @@ std::vector<PlannedSession> plan_manifest(const ImportOptions& defaults) {
       for (auto& p : problems) unplaced.push_back(std::move(p));
       continue;
     }
-    const std::string name = subject + (visit.empty() ? "" : "_" + visit) + ".h5";
+    const std::string name = fmt::format("{}{}{}.h5", subject, visit.empty() ? "" : "_", visit);
     auto [at, added] = session_of_key.emplace(name, sessions.size());
     if (added) sessions.push_back({defaults.out_dir / name, {}, {}});
     auto& session = sessions[at->second];

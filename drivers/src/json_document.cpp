@@ -64,7 +64,7 @@ void JsonDocument::fail(const std::string& where, const std::string& problem) co
   std::abort();  // raise_ throws
 }
 
-int JsonDocument::check_schema(const json& document, std::string_view schema, int newest) const {
+void JsonDocument::check_schema(const json& document, std::string_view schema, int newest) const {
   if (text(member(document, "", "schema"), "/schema") != schema) {
     fail("/schema", fmt::format("must be \"{}\"", schema));
   }
@@ -73,7 +73,6 @@ int JsonDocument::check_schema(const json& document, std::string_view schema, in
     fail("/schema_version",
          fmt::format("version {} is newer than this build reads ({})", version, newest));
   }
-  return static_cast<int>(version);
 }
 
 void JsonDocument::only_keys(const json& object, const std::string& where,
@@ -83,7 +82,7 @@ void JsonDocument::only_keys(const json& object, const std::string& where,
     if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
       std::string list;
       for (const auto k : allowed) list += fmt::format("{}{}", list.empty() ? "" : ", ", k);
-      fail(where + "/" + key, fmt::format("unknown key (allowed here: {})", list));
+      fail(fmt::format("{}/{}", where, key), fmt::format("unknown key (allowed here: {})", list));
     }
   }
 }

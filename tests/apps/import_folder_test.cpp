@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "isokin/acquisition/session_file.h"
@@ -43,10 +44,10 @@ class ImportFolder : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  CommandResult run(const std::string& args) const {
+  [[nodiscard]] CommandResult run(const std::string& args) const {
     return isokin::test::run_cli(args, dir_ / "stderr.txt");
   }
-  std::string q(const fs::path& p) const { return "'" + p.string() + "'"; }
+  [[nodiscard]] static std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
 
   // One side and speed of subject k as a Biodex export; returns the true best quadriceps peak
   // torque (measured torque, gravity included, as the export holds it).
@@ -84,6 +85,17 @@ class ImportFolder : public ::testing::Test {
   fs::path dir_;
 };
 
+std::string join(std::initializer_list<std::string_view> parts, std::string_view between = "|") {
+  std::string joined;
+  bool first = true;
+  for (const auto part : parts) {
+    if (!first) joined += between;
+    joined += part;
+    first = false;
+  }
+  return joined;
+}
+
 // The cohort's rows from a results table: (subject, parameter, side, velocity, muscle) → value.
 std::map<std::string, double> table_values(const std::string& table) {
   std::map<std::string, double> values;
@@ -97,7 +109,7 @@ std::map<std::string, double> table_values(const std::string& table) {
     if (f.size() < 19 || f[17].empty()) continue;
     // file,subject_id,sex,age,sport,dom,inj,mass,set,side,kind,velocity,hold,movement,muscle,
     // contraction,parameter,value,unit
-    values[f[1] + "|" + f[16] + "|" + f[9] + "|" + f[11] + "|" + f[14]] = std::stod(f[17]);
+    values[join({f[1], f[16], f[9], f[11], f[14]})] = std::stod(f[17]);
   }
   return values;
 }
@@ -114,9 +126,9 @@ TEST_F(ImportFolder, VendorExportsToResultsTableAndSummaryInTwoCommands) {
       for (const auto side : {isokin::drivers::Side::kRight, isokin::drivers::Side::kLeft}) {
         const std::string s(isokin::drivers::to_string(side));
         // Vendor file names, spaces and all.
-        const std::string name = id + " " + s + " " + std::to_string(static_cast<int>(v)) + ".txt";
-        truth[id + "|" + s + "|" + std::to_string(static_cast<int>(v))] =
-            write_export(k, side, v, exports / name);
+        const std::string speed = std::to_string(static_cast<int>(v));
+        const std::string name = join({id, s, speed}, " ") + ".txt";
+        truth[join({id, s, speed})] = write_export(k, side, v, exports / name);
         manifest << '"' << name << "\"," << id << ',' << s << ',' << v << ',' << 60 + 5 * k << ','
                  << (k % 2 == 0 ? "female" : "male") << ',' << 20 + k << ",football\n";
       }
@@ -193,22 +205,22 @@ TEST_F(ImportFolder, VendorExportsToResultsTableAndSummaryInTwoCommands) {
   for (int k = 0; k < kSubjects; ++k) {
     const std::string id = "S" + std::to_string(k + 1);
     for (const int v : {60, 180}) {
-      const std::string at = "|" + std::to_string(v);
-      const double right = truth[id + "|right" + at];
-      const double left = truth[id + "|left" + at];
+      const std::string speed = std::to_string(v);
+      const double right = truth[join({id, "right", speed})];
+      const double left = truth[join({id, "left", speed})];
       // Peak torque within 1 % of the simulator's (its accuracy at 100 Hz, docs/analysis.md).
       for (const auto& [side, expected] : {std::pair{"right", right}, std::pair{"left", left}}) {
-        const auto key = id + "|peak_torque|" + side + at + "|quadriceps";
+        const auto key = join({id, "peak_torque", side, speed, "quadriceps"});
         ASSERT_EQ(values.count(key), 1U) << key;
         EXPECT_NEAR(values.at(key), expected, 0.01 * expected) << key;
       }
       // The bilateral deficit across two exports, as on paper from the true peaks (two peaks
       // each within 1 %: measured at most 0.6 points off, 0.52 % for the peaks).
-      const auto key = id + "|bilateral_deficit_weaker_side|left" + at + "|quadriceps";
+      const auto key = join({id, "bilateral_deficit_weaker_side", "left", speed, "quadriceps"});
       ASSERT_EQ(values.count(key), 1U) << key;
       EXPECT_NEAR(values.at(key), 100.0 * (1.0 - left / right), 1.5) << key;
       // And an H:Q ratio within each export.
-      EXPECT_EQ(values.count(id + "|conventional_hq|right" + at + "|"), 1U);
+      EXPECT_EQ(values.count(join({id, "conventional_hq", "right", speed, ""})), 1U);
     }
   }
   // The real recordings went through too.

@@ -28,8 +28,8 @@ class JsonDocument {
 
   [[noreturn]] void fail(const std::string& where, const std::string& problem) const;
   // The document's "schema" must be `schema` and its "schema_version" 1 to `newest` (a newer one
-  // is refused as written for a newer build); returns the version.
-  int check_schema(const nlohmann::json& document, std::string_view schema, int newest) const;
+  // is refused as written for a newer build).
+  void check_schema(const nlohmann::json& document, std::string_view schema, int newest) const;
   // An object with no keys but `allowed` (the message lists them).
   void only_keys(const nlohmann::json& object, const std::string& where,
                  std::initializer_list<std::string_view> allowed) const;

@@ -131,7 +131,24 @@ PeakFit fit_peak(const Eigen::Ref<const Eigen::ArrayXd>& directed_torque,
 
 namespace {
 
-// Least-squares polynomial of degree ≤ 3 through (x_k, y_k), k in [first, first + n), with
+// The power sums Σxʲ (j ≤ 2·Degree) and moments Σxʲ·y (j ≤ Degree) of fit_polynomial, with the
+// degree known to the compiler so that the loop over the powers unrolls.
+template <int Degree>
+void sum_powers(const Eigen::Ref<const Eigen::ArrayXd>& time,
+                const Eigen::Ref<const Eigen::ArrayXd>& y, Eigen::Index first, Eigen::Index n,
+                double centre, double inverse_scale, std::array<double, 7>& power_sums,
+                std::array<double, 4>& moment_sums) {
+  for (Eigen::Index k = first; k < first + n; ++k) {
+    const double x = (time[k] - centre) * inverse_scale;
+    double power = 1.0;
+    for (std::size_t j = 0; j <= 2 * Degree; ++j, power *= x) {
+      power_sums[j] += power;
+      if (j <= Degree) moment_sums[j] += power * y[k];
+    }
+  }
+}
+
+// Least-squares polynomial of degree 1, 2 or 3 through (x_k, y_k), k in [first, first + n), with
 // x = (time − centre) / scale; coefficients of x⁰…x³ (zero above `degree`). From the normal
 // equations: one pass of power sums and no design matrix, since these fits run on every phase
 // over up to thousands of samples, in the live path too. With |x| ≤ 1 the 4×4 system is well
@@ -140,16 +157,20 @@ Eigen::Vector4d fit_polynomial(const Eigen::Ref<const Eigen::ArrayXd>& time,
                                const Eigen::Ref<const Eigen::ArrayXd>& y, Eigen::Index first,
                                Eigen::Index n, double centre, double scale, int degree) {
   std::array<double, 7> power_sums{};
-  Eigen::Vector4d moments = Eigen::Vector4d::Zero();
+  std::array<double, 4> moment_sums{};
   const double inverse_scale = 1.0 / scale;
-  for (Eigen::Index k = first; k < first + n; ++k) {
-    const double x = (time[k] - centre) * inverse_scale;
-    double power = 1.0;
-    for (int j = 0; j <= 2 * degree; ++j, power *= x) {
-      power_sums[static_cast<std::size_t>(j)] += power;
-      if (j <= degree) moments[j] += power * y[k];
-    }
+  switch (degree) {
+    case 1:
+      sum_powers<1>(time, y, first, n, centre, inverse_scale, power_sums, moment_sums);
+      break;
+    case 2:
+      sum_powers<2>(time, y, first, n, centre, inverse_scale, power_sums, moment_sums);
+      break;
+    default:
+      sum_powers<3>(time, y, first, n, centre, inverse_scale, power_sums, moment_sums);
+      break;
   }
+  const Eigen::Vector4d moments(moment_sums[0], moment_sums[1], moment_sums[2], moment_sums[3]);
   // Unused orders get an identity row and a zero right-hand side, so their coefficients are 0.
   Eigen::Matrix4d normal = Eigen::Matrix4d::Identity();
   const auto order = static_cast<std::size_t>(degree);

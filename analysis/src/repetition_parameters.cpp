@@ -133,7 +133,7 @@ namespace {
 
 // The power sums Σxʲ (j ≤ 2·Degree) and moments Σxʲ·y (j ≤ Degree) of fit_polynomial, with the
 // degree known to the compiler so that the loop over the powers unrolls.
-template <int Degree>
+template <std::size_t Degree>
 void sum_powers(const Eigen::Ref<const Eigen::ArrayXd>& time,
                 const Eigen::Ref<const Eigen::ArrayXd>& y, Eigen::Index first, Eigen::Index n,
                 double centre, double inverse_scale, std::array<double, 7>& power_sums,

@@ -338,9 +338,10 @@ hid_t event_column_type(const ErrorContext& ctx, std::size_t column, hdf5::Datat
 // An empty one-dimensional dataset that grows by appending rows (the per-set signals, events
 // and device segmentation), with its unit and description. nan_fill: rows extended but never
 // written (a writer killed mid-flush) read as NaN, not as plausible zeros.
-void create_extensible_dataset(const ErrorContext& ctx, hid_t parent,
-                               const std::string& parent_path, const ColumnLayout& layout,
-                               hid_t file_type, hsize_t chunk_rows, bool nan_fill) {
+// Returns the new dataset, still open.
+hdf5::Dataset create_extensible_dataset(const ErrorContext& ctx, hid_t parent,
+                                        const std::string& parent_path, const ColumnLayout& layout,
+                                        hid_t file_type, hsize_t chunk_rows, bool nan_fill) {
   const std::string path = child_path(parent_path, layout.name);
   const std::string action = "cannot create dataset " + path;
   const hsize_t initial_rows = 0;
@@ -357,16 +358,19 @@ void create_extensible_dataset(const ErrorContext& ctx, hid_t parent,
                                      action)};
   write_string_attribute(ctx, dataset.get(), path, "unit", layout.unit);
   write_string_attribute(ctx, dataset.get(), path, "description", layout.description);
-  ctx.check(dataset.close(), action);
+  return dataset;
 }
 
 void create_event_datasets(const ErrorContext& ctx, hid_t file) {
   const hdf5::Group events = create_group(ctx, file, kEventsGroup);
   for (std::size_t column = 0; column < kEventColumns.size(); ++column) {
     hdf5::Datatype string_type;
-    create_extensible_dataset(ctx, events.get(), kEventsGroup, kEventColumns[column],
-                              event_column_type(ctx, column, string_type), kEventChunkRows,
-                              column == static_cast<std::size_t>(EventColumn::kTime));
+    hdf5::Dataset dataset =
+        create_extensible_dataset(ctx, events.get(), kEventsGroup, kEventColumns[column],
+                                  event_column_type(ctx, column, string_type), kEventChunkRows,
+                                  column == static_cast<std::size_t>(EventColumn::kTime));
+    ctx.check(dataset.close(),
+              "cannot create dataset " + child_path(kEventsGroup, kEventColumns[column].name));
   }
 }
 
@@ -477,10 +481,10 @@ void write_set_attributes(const ErrorContext& ctx, hid_t set, const std::string&
   write_int32_attribute(ctx, set, path, "complete", 0);
 }
 
-void create_column(const ErrorContext& ctx, hid_t set, const std::string& set_path,
-                   std::size_t column, hsize_t chunk_rows) {
-  create_extensible_dataset(ctx, set, set_path, kColumns[column], column_file_type(column),
-                            chunk_rows, column != kStatusColumn);
+hdf5::Dataset create_column(const ErrorContext& ctx, hid_t set, const std::string& set_path,
+                            std::size_t column, hsize_t chunk_rows) {
+  return create_extensible_dataset(ctx, set, set_path, kColumns[column], column_file_type(column),
+                                   chunk_rows, column != kStatusColumn);
 }
 
 hid_t device_segment_file_type(std::size_t column) {
@@ -490,7 +494,7 @@ hid_t device_segment_memory_type(std::size_t column) {
   return column == 0 ? H5T_NATIVE_INT32 : H5T_NATIVE_INT8;
 }
 
-void create_flushed_rows(const ErrorContext& ctx, hid_t set, const std::string& set_path) {
+hdf5::Dataset create_flushed_rows(const ErrorContext& ctx, hid_t set, const std::string& set_path) {
   const std::string path = child_path(set_path, kFlushedRows);
   const std::string action = "cannot create dataset " + path;
   const hdf5::Dataspace space{ctx.check_id(H5Screate(H5S_SCALAR), action)};
@@ -506,7 +510,7 @@ void create_flushed_rows(const ErrorContext& ctx, hid_t set, const std::string& 
             action);
   write_string_attribute(ctx, dataset.get(), path, "unit", "1");
   write_string_attribute(ctx, dataset.get(), path, "description", kFlushedRowsDescription);
-  ctx.check(dataset.close(), action);
+  return dataset;
 }
 
 // Extends a 1-D dataset from `offset` rows to `offset + count` and writes `data` there.
@@ -1341,45 +1345,39 @@ struct SessionWriter::Impl {
     const std::string path_in_file =
         child_path(std::string("/") + kSetsGroup, set_group_name(info.index));
     reserve_space_for_metadata();
+    // HDF5 1.10 cannot create objects or attributes in SWMR mode: make everything first in
+    // normal mode, then switch this same open file to SWMR writing (which flushes it to a
+    // consistent state first) instead of closing and reopening it, and keep the new datasets
+    // open: the same objects on disk, one open and close of the file less per set.
+    hdf5::File normal = open_for_writing(ctx, H5F_ACC_RDWR);
+    std::array<hdf5::Dataset, kColumns.size()> created_columns;
+    DeviceSegmentDatasets created_segments;
+    hdf5::Dataset created_flushed_rows;
     {
-      // HDF5 1.10 cannot create objects or attributes in SWMR mode: make everything first.
-      hdf5::File normal = open_for_writing(ctx, H5F_ACC_RDWR);
       hdf5::Group set = create_group(ctx, normal.get(), path_in_file);
       write_set_attributes(ctx, set.get(), path_in_file, info);
       append_events(ctx, normal.get(), take_pending_events());
       for (std::size_t column = 0; column < kColumns.size(); ++column) {
-        create_column(ctx, set.get(), path_in_file, column, options.chunk_rows);
+        created_columns[column] =
+            create_column(ctx, set.get(), path_in_file, column, options.chunk_rows);
       }
       if (info.device_segmented) {
         for (std::size_t column = 0; column < kDeviceSegmentColumns.size(); ++column) {
-          create_extensible_dataset(ctx, set.get(), path_in_file, kDeviceSegmentColumns[column],
-                                    device_segment_file_type(column), options.chunk_rows, false);
+          created_segments[column] = create_extensible_dataset(
+              ctx, set.get(), path_in_file, kDeviceSegmentColumns[column],
+              device_segment_file_type(column), options.chunk_rows, false);
         }
       }
-      create_flushed_rows(ctx, set.get(), path_in_file);
+      created_flushed_rows = create_flushed_rows(ctx, set.get(), path_in_file);
       ctx.check(set.close(), "cannot close " + path_in_file);
-      close_checked(ctx, normal);
     }
-    file = open_for_writing(ctx, H5F_ACC_RDWR | H5F_ACC_SWMR_WRITE);
-    for (std::size_t column = 0; column < kColumns.size(); ++column) {
-      const std::string dataset_path = child_path(path_in_file, kColumns[column].name);
-      datasets[column] = hdf5::Dataset{ctx.check_id(
-          H5Dopen2(file.get(), dataset_path.c_str(), H5P_DEFAULT), "cannot open " + dataset_path)};
-    }
+    ctx.check(H5Fstart_swmr_write(normal.get()), "cannot start SWMR writing");
+    file = std::move(normal);
+    datasets = std::move(created_columns);
+    segment_datasets = std::move(created_segments);
+    flushed_rows_dataset = std::move(created_flushed_rows);
     segmented = info.device_segmented;
-    if (segmented) {
-      for (std::size_t column = 0; column < kDeviceSegmentColumns.size(); ++column) {
-        const std::string dataset_path =
-            child_path(path_in_file, kDeviceSegmentColumns[column].name);
-        segment_datasets[column] =
-            hdf5::Dataset{ctx.check_id(H5Dopen2(file.get(), dataset_path.c_str(), H5P_DEFAULT),
-                                       "cannot open " + dataset_path)};
-      }
-    }
     event_datasets = open_event_datasets(ctx, file.get());
-    const std::string flushed_path = child_path(path_in_file, kFlushedRows);
-    flushed_rows_dataset = hdf5::Dataset{ctx.check_id(
-        H5Dopen2(file.get(), flushed_path.c_str(), H5P_DEFAULT), "cannot open " + flushed_path)};
     set_indices.insert(info.index);
     set_path = path_in_file;
     rows_written = 0;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdint>
 #include <numbers>
 #include <optional>
 #include <vector>
@@ -130,7 +131,24 @@ PeakFit fit_peak(const Eigen::Ref<const Eigen::ArrayXd>& directed_torque,
 
 namespace {
 
-// Least-squares polynomial of degree ≤ 3 through (x_k, y_k), k in [first, first + n), with
+// The power sums Σxʲ (j ≤ 2·Degree) and moments Σxʲ·y (j ≤ Degree) of fit_polynomial, with the
+// degree known to the compiler so that the loop over the powers unrolls.
+template <std::size_t Degree>
+void sum_powers(const Eigen::Ref<const Eigen::ArrayXd>& time,
+                const Eigen::Ref<const Eigen::ArrayXd>& y, Eigen::Index first, Eigen::Index n,
+                double centre, double inverse_scale, std::array<double, 7>& power_sums,
+                std::array<double, 4>& moment_sums) {
+  for (Eigen::Index k = first; k < first + n; ++k) {
+    const double x = (time[k] - centre) * inverse_scale;
+    double power = 1.0;
+    for (std::size_t j = 0; j <= 2 * Degree; ++j, power *= x) {
+      power_sums[j] += power;
+      if (j <= Degree) moment_sums[j] += power * y[k];
+    }
+  }
+}
+
+// Least-squares polynomial of degree 1, 2 or 3 through (x_k, y_k), k in [first, first + n), with
 // x = (time − centre) / scale; coefficients of x⁰…x³ (zero above `degree`). From the normal
 // equations: one pass of power sums and no design matrix, since these fits run on every phase
 // over up to thousands of samples, in the live path too. With |x| ≤ 1 the 4×4 system is well
@@ -139,16 +157,20 @@ Eigen::Vector4d fit_polynomial(const Eigen::Ref<const Eigen::ArrayXd>& time,
                                const Eigen::Ref<const Eigen::ArrayXd>& y, Eigen::Index first,
                                Eigen::Index n, double centre, double scale, int degree) {
   std::array<double, 7> power_sums{};
-  Eigen::Vector4d moments = Eigen::Vector4d::Zero();
+  std::array<double, 4> moment_sums{};
   const double inverse_scale = 1.0 / scale;
-  for (Eigen::Index k = first; k < first + n; ++k) {
-    const double x = (time[k] - centre) * inverse_scale;
-    double power = 1.0;
-    for (int j = 0; j <= 2 * degree; ++j, power *= x) {
-      power_sums[static_cast<std::size_t>(j)] += power;
-      if (j <= degree) moments[j] += power * y[k];
-    }
+  switch (degree) {
+    case 1:
+      sum_powers<1>(time, y, first, n, centre, inverse_scale, power_sums, moment_sums);
+      break;
+    case 2:
+      sum_powers<2>(time, y, first, n, centre, inverse_scale, power_sums, moment_sums);
+      break;
+    default:
+      sum_powers<3>(time, y, first, n, centre, inverse_scale, power_sums, moment_sums);
+      break;
   }
+  const Eigen::Vector4d moments(moment_sums[0], moment_sums[1], moment_sums[2], moment_sums[3]);
   // Unused orders get an identity row and a zero right-hand side, so their coefficients are 0.
   Eigen::Matrix4d normal = Eigen::Matrix4d::Identity();
   const auto order = static_cast<std::size_t>(degree);
@@ -298,26 +320,61 @@ double zero_crossing_time(const PhaseSignals& s, Eigen::Index a, Eigen::Index b)
   return s.time[a] + fraction * (s.time[b] - s.time[a]);
 }
 
-// Directed torque at each of `angles` (first crossing, linear interpolation); NaN if not reached.
-// One pass over the samples: each interval fills the targets it spans that are still empty.
-void torque_at(const Eigen::Ref<const Eigen::ArrayXd>& directed,
-               const Eigen::Ref<const Eigen::ArrayXd>& angle, double first, double step,
-               std::size_t count, std::vector<double>& out) {
-  out.assign(count, kNotAvailable);
-  if (count == 0) return;
+// floor(x) without a call into libm (the baseline x86-64 has no rounding instruction): exact
+// for every double, the conversion only where it is exact.
+double floor_of(double x) {
+  constexpr double kIntegral = 4503599627370496.0;       // 2^52: from here on every double is whole
+  if (!(std::abs(x) < kIntegral)) return std::floor(x);  // whole already, or NaN
+  const auto whole = static_cast<double>(static_cast<std::int64_t>(x));  // toward zero
+  return whole > x ? whole - 1.0 : whole;
+}
+
+// Directed torque at `target` degrees (first crossing, linear interpolation); NaN if not reached.
+double torque_at(const Eigen::Ref<const Eigen::ArrayXd>& directed,
+                 const Eigen::Ref<const Eigen::ArrayXd>& angle, double target) {
   for (Eigen::Index k = 0; k + 1 < angle.size(); ++k) {
     const double a0 = angle[k];
     const double a1 = angle[k + 1];
-    const double lo = std::min(a0, a1);
-    const double hi = std::max(a0, a1);
-    const auto j_begin = static_cast<long>(std::max(0.0, std::ceil((lo - first) / step)));
-    const auto j_end = static_cast<long>(std::floor((hi - first) / step));
-    for (long j = j_begin; j <= j_end && j < static_cast<long>(count); ++j) {
-      double& v = out[static_cast<std::size_t>(j)];
+    if (!(std::min(a0, a1) <= target && target <= std::max(a0, a1))) continue;
+    const double f = a1 == a0 ? 0.0 : (target - a0) / (a1 - a0);
+    const double v = directed[k] + f * (directed[k + 1] - directed[k]);
+    if (!std::isnan(v)) return v;
+  }
+  return kNotAvailable;
+}
+
+// Directed torque at each of `count` angles first, first + step, … (first crossing, linear
+// interpolation); NaN if not reached. One pass over the samples: each interval fills the targets
+// it spans that are still empty. A sample's grid position (angle − first) / step is computed
+// once and shared by its two intervals; rounding is monotonic, so an interval's bounds on the
+// grid are the min and max of its ends' positions, as if computed from its min and max angle.
+void torque_curve(const Eigen::Ref<const Eigen::ArrayXd>& directed,
+                  const Eigen::Ref<const Eigen::ArrayXd>& angle, double first, double step,
+                  std::size_t count, std::vector<double>& out) {
+  out.assign(count, kNotAvailable);
+  if (count == 0 || angle.size() < 2) return;
+  const auto last_index = static_cast<double>(count - 1);
+  std::size_t filled = 0;
+  double q1 = (angle[0] - first) / step;
+  for (Eigen::Index k = 0; k + 1 < angle.size() && filled < count; ++k) {
+    const double q0 = q1;
+    q1 = (angle[k + 1] - first) / step;
+    const double q_lo = std::min(q0, q1);
+    const double q_hi = std::max(q0, q1);
+    const double floor_lo = floor_of(q_lo);
+    const double ceil_lo = floor_lo == q_lo ? floor_lo : floor_lo + 1.0;
+    const double j_first = std::max(0.0, ceil_lo);
+    const double j_last = std::min(floor_of(q_hi), last_index);
+    if (!(j_first <= j_last)) continue;  // no grid angle in this interval (or NaN)
+    const double a0 = angle[k];
+    const double a1 = angle[k + 1];
+    for (auto j = static_cast<std::size_t>(j_first); j <= static_cast<std::size_t>(j_last); ++j) {
+      double& v = out[j];
       if (!std::isnan(v)) continue;
       const double target = first + step * static_cast<double>(j);
       const double f = a1 == a0 ? 0.0 : (target - a0) / (a1 - a0);
       v = directed[k] + f * (directed[k + 1] - directed[k]);
+      if (!std::isnan(v)) ++filled;
     }
   }
 }
@@ -412,18 +469,16 @@ PhaseResult analyze_phase(const PhaseSignals& s, const MovementPhase& phase,
 
   r.torque_at_angles.assign(settings.torque_angles.size(), kNotAvailable);
   for (std::size_t i = 0; i < settings.torque_angles.size(); ++i) {
-    std::vector<double> one;
-    torque_at(directed_torque, angle, settings.torque_angles[i], 1.0, 1, one);
-    r.torque_at_angles[i] =
-        local_torque_at(directed_torque, s.time.segment(lo, n), angle,
-                        s.filtered_velocity.segment(lo, n), settings.torque_angles[i], one[0]);
+    r.torque_at_angles[i] = local_torque_at(
+        directed_torque, s.time.segment(lo, n), angle, s.filtered_velocity.segment(lo, n),
+        settings.torque_angles[i], torque_at(directed_torque, angle, settings.torque_angles[i]));
   }
   const double step = settings.angle_curve_step;
   if (step > 0.0) {
     r.curve_start_angle = std::ceil(angle.minCoeff() / step) * step;
     const double span = std::floor(angle.maxCoeff() / step) * step - r.curve_start_angle;
     const auto count = span >= 0.0 ? static_cast<std::size_t>(std::lround(span / step)) + 1 : 0;
-    torque_at(directed_torque, angle, r.curve_start_angle, step, count, r.torque_curve);
+    torque_curve(directed_torque, angle, r.curve_start_angle, step, count, r.torque_curve);
   }
 
   const double target = target_velocity > 0.0

@@ -217,13 +217,14 @@ std::vector<PlannedSession> plan_manifest(const ImportOptions& defaults) {
     }
   }
   const fs::path base = manifest.has_parent_path() ? manifest.parent_path() : fs::path(".");
+  const auto subject_column = static_cast<std::size_t>(
+      std::find(header.fields.begin(), header.fields.end(), "subject") - header.fields.begin());
   const auto session_column = static_cast<std::size_t>(
       std::find(header.fields.begin(), header.fields.end(), "session") - header.fields.begin());
 
   std::vector<PlannedSession> sessions;
   std::map<std::string, std::size_t> session_of_key;  // output name → index in sessions
   std::map<fs::path, std::string> row_of_file;        // each file listed once
-  std::vector<std::string> unplaced;                  // rows with no subject to group them by
   for (std::size_t r = 1; r < records.size(); ++r) {
     const auto& record = records[r];
     PlannedFile planned{{}, defaults, fmt::format("{}:{}", manifest.string(), record.line)};
@@ -245,7 +246,9 @@ std::vector<PlannedSession> plan_manifest(const ImportOptions& defaults) {
     planned.file = planned.options.file;
     const std::string visit =
         session_column < record.fields.size() ? record.fields[session_column] : std::string();
-    const std::string& subject = planned.options.subject;
+    // Every row names its subject: a default would merge different people into one session.
+    const std::string subject =
+        subject_column < record.fields.size() ? record.fields[subject_column] : std::string();
     if (planned.file.empty()) problems.push_back(planned.where + ": no file");
     if (!defaults.side_given && !planned.options.side_given && planned.options.joint != "trunk") {
       problems.push_back(planned.where +
@@ -264,7 +267,7 @@ std::vector<PlannedSession> plan_manifest(const ImportOptions& defaults) {
           "{}: subject '{}' and session '{}' must be pseudonymous codes of letters, digits, '.', "
           "'_' or '-' (they name the session file)",
           planned.where, subject, visit));
-      for (auto& p : problems) unplaced.push_back(std::move(p));
+      sessions.push_back({{}, {}, std::move(problems)});  // a failure of its own
       continue;
     }
     const std::string name = fmt::format("{}{}{}.h5", subject, visit.empty() ? "" : "_", visit);
@@ -278,7 +281,6 @@ std::vector<PlannedSession> plan_manifest(const ImportOptions& defaults) {
     for (auto& p : problems) session.problems.push_back(std::move(p));
     session.files.push_back(std::move(planned));
   }
-  if (!unplaced.empty()) sessions.push_back({{}, {}, std::move(unplaced)});
   return sessions;
 }
 

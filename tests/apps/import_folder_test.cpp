@@ -286,6 +286,13 @@ TEST_F(ImportFolder, ManifestMistakesSayWhereAndRecordedSessionsAreNeverReplaced
             std::string::npos)
       << conflict.err;
   EXPECT_FALSE(fs::exists(out / "P1.h5"));
+  // A row without a subject is never filed under a default one; each such row fails alone.
+  const auto nameless = import_with("file,subject,side\na.txt,,right\nb.txt,a b,left\n");
+  EXPECT_NE(nameless.err.find(m + ":2: subject '' "), std::string::npos) << nameless.err;
+  EXPECT_NE(nameless.err.find(m + ":3: subject 'a b' "), std::string::npos) << nameless.err;
+  EXPECT_NE(nameless.out.find("0 session files written from 0 files"), std::string::npos);
+  EXPECT_NE(nameless.out.find("2 failed"), std::string::npos) << nameless.out;
+  EXPECT_FALSE(fs::exists(out / "anonymous.h5"));
   // A recorded session of the same name is kept; an earlier import is renewed.
   fs::create_directories(out);
   ASSERT_EQ(run("demo --seed 2 --out " + q(out / "P1.h5")).exit_code, 0);

@@ -1,5 +1,8 @@
 #include "isokin/analysis/set_summary.h"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -82,7 +85,7 @@ void summarize_set(SetAnalysis& set, const std::vector<PhaseResult>& phases, dou
   std::vector<PhaseResult> flexions;
   for (const auto& p : phases) {
     (p.movement == drivers::Movement::kExtension ? extensions : flexions).push_back(p);
-    if (p.flags != kPhaseOk) {
+    if ((p.flags & ~kPhasePeakOutsideIsokinetic) != kPhaseOk) {
       set.warnings.push_back(std::string(drivers::to_string(p.movement)) + " " +
                              std::to_string(p.repetition + 1) + ": " + describe_flags(p));
     }
@@ -91,6 +94,19 @@ void summarize_set(SetAnalysis& set, const std::vector<PhaseResult>& phases, dou
                                      std::move(extensions), body_mass);
   set.flexion =
       summarize_movement(drivers::Movement::kFlexion, set.joint, std::move(flexions), body_mass);
+  // Usual at fast speeds, so one line per movement rather than one per repetition.
+  for (const MovementSummary* m : {&set.extension, &set.flexion}) {
+    const auto outside = std::count_if(
+        m->repetitions.begin(), m->repetitions.end(),
+        [](const PhaseResult& p) { return (p.flags & kPhasePeakOutsideIsokinetic) != 0; });
+    if (outside == 0) continue;
+    set.warnings.push_back(fmt::format(
+        "{} ({}): peak torque lies outside the isokinetic window (in the acceleration, "
+        "deceleration or a speed overshoot) in {} of {} repetitions; the isokinetic peak torque is "
+        "the value at the set "
+        "speed",
+        drivers::to_string(m->movement), m->muscle_group, outside, m->repetitions.size()));
+  }
   const auto& e = set.extension;
   const auto& f = set.flexion;
   if (e.best_repetition < 0 || f.best_repetition < 0) {

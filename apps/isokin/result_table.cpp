@@ -77,7 +77,8 @@ std::vector<std::string> flag_names(std::uint32_t flags) {
       {analysis::kPhaseGap, "gap"},
       {analysis::kPhaseNoIsokinetic, "no_isokinetic"},
       {analysis::kPhaseFlatTorque, "flat_torque"},
-      {analysis::kPhaseTruncated, "truncated"}};
+      {analysis::kPhaseTruncated, "truncated"},
+      {analysis::kPhasePeakOutsideIsokinetic, "peak_outside_isokinetic"}};
   for (const auto& [bit, name] : known) {
     if ((flags & bit) != 0) names.emplace_back(name);
   }
@@ -278,6 +279,12 @@ void print_result_table(const acquisition::Session& session,
       label(true, "isokinetic N·m"),
       [](const SetAnalysis& s) { return s.extension.isokinetic_peak_torque; }, "{:.1f}",
       [&](const SetAnalysis& s) { return finite(s.extension.isokinetic_peak_torque); });
+  // Fast flexions often peak in the acceleration (docs/analysis.md §7): their value at the set
+  // speed is worth a row of its own.
+  row(
+      label(false, "isokinetic N·m"),
+      [](const SetAnalysis& s) { return s.flexion.isokinetic_peak_torque; }, "{:.1f}",
+      [&](const SetAnalysis& s) { return finite(s.flexion.isokinetic_peak_torque); });
   row(
       label(true, "work fatigue %"),
       [](const SetAnalysis& s) { return s.extension.fatigue.work_fatigue; }, "{:.1f}",

@@ -107,7 +107,57 @@ TEST(IsokineticWindow, AccelerationDecelerationAndIsokineticWorkMatchPaper) {
   expect_rel(f.peak_torque, pf * best);
   EXPECT_NEAR(f.angle_at_peak, best_angle, 0.5);
   expect_rel(hq.value, pf * best / pe);
+  // The curves' tops lie at the set speed: nothing to say about the acceleration.
+  EXPECT_EQ(e.flags & kPhasePeakOutsideIsokinetic, 0U);
+  EXPECT_EQ(f.flags & kPhasePeakOutsideIsokinetic, 0U);
 }
+
+// A fast movement whose highest torque comes in the acceleration, as an impact peak does:
+// 90° → 0° at 300 °/s, reached with 3000 °/s² (0.1 s, 15° of ramp), τ = Pe·sin(πθ/90°) plus a
+// bump 1.5·Pe·exp(−½((θ − 85°)/1.5°)²) in the ramp. On paper: the band 300 ± 30 °/s is entered
+// at v = 270 °/s, after ½·270²/3000 = 12.15° (θ = 77.85°, where the bump is 2·10⁻⁵·Pe), so the
+// isokinetic peak is the sine's, Pe at 45°, while the full-range top is the bump's.
+class PeakInTheAcceleration : public ::testing::TestWithParam<double> {};
+
+TEST_P(PeakInTheAcceleration, IsFlaggedAndTheIsokineticPeakIsTheLoadRangeTop) {
+  const double rate = GetParam();
+  constexpr double pe = 150.0;
+  const auto torque = [](double a) {
+    const double z = (a - 85.0) / 1.5;
+    return pe * sine(a) + 1.5 * pe * std::exp(-0.5 * z * z);
+  };
+  SyntheticSet s(rate);
+  s.rest(0.5, 90.0, zero);
+  s.move(90.0, 0.0, 300.0, 3000.0, torque);
+  s.rest(0.2, 0.0, zero);
+  s.move(0.0, 90.0, 300.0, 3000.0, [](double a) { return -0.6 * pe * sine(a); });
+  s.rest(0.5, 90.0, zero);
+  const SetAnalysis a = analyze_set(s.set(300.0, 300.0), AnalysisSettings{}, 0.0, rate);
+  ASSERT_EQ(a.extension.repetitions.size(), 1U);
+  const PhaseResult& e = a.extension.repetitions[0];
+  ASSERT_TRUE(e.isokinetic.reached);
+  EXPECT_NE(e.flags & kPhasePeakOutsideIsokinetic, 0U);
+  EXPECT_GT(e.angle_at_peak, 77.85);  // the full-range top: the bump, before the band
+  expect_rel(e.isokinetic.peak_torque, pe);
+  EXPECT_NEAR(e.isokinetic.angle_at_peak, 45.0, 0.5);
+  expect_rel(a.extension.isokinetic_peak_torque, pe);
+  // The flexion peaks at the set speed: no flag, and its isokinetic peak is the full-range one.
+  const PhaseResult& f = a.flexion.repetitions.at(0);
+  EXPECT_EQ(f.flags & kPhasePeakOutsideIsokinetic, 0U);
+  expect_rel(f.isokinetic.peak_torque, 0.6 * pe);
+  // One warning for the movement, not one per repetition.
+  int warnings = 0;
+  for (const auto& w : a.warnings) {
+    if (w.find("outside the isokinetic window") != std::string::npos) {
+      ++warnings;
+      EXPECT_NE(w.find("extension"), std::string::npos) << w;
+      EXPECT_NE(w.find("1 of 1"), std::string::npos) << w;
+    }
+  }
+  EXPECT_EQ(warnings, 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Rates, PeakInTheAcceleration, ::testing::Values(100.0, 500.0, 2000.0));
 
 // Eccentric hamstrings (flexor moment while the lever extends) against concentric quadriceps.
 TEST(FunctionalRatio, EccentricHamstringsOverConcentricQuadriceps) {

@@ -239,6 +239,61 @@ INSTANTIATE_TEST_SUITE_P(RatesSpeeds, TorqueAtAngleLimit,
                          ::testing::Combine(::testing::Values(100.0, 200.0, 500.0, 1000.0, 2000.0),
                                             ::testing::Values(60.0, 180.0)));
 
+// Fast movements: the curve's top comes in the acceleration (the onset peak), and at 300 °/s
+// below 500 Hz the samples do not resolve it (docs/analysis.md §15). Each such phase is flagged,
+// and the isokinetic peak torque, the top of the curve at the set speed (the load-range value),
+// is within 1 % of the truth's at every rate at the simulator's default noise, 0.8 N·m (the top of
+// what real dynamometers show, §15). Where the truth's isokinetic peak is the window's first or
+// last sample (the flexions: the torque falls as the speed rises into the band), it depends on
+// where the band begins, which the filtered velocity and the true one place differently; those
+// phases are left out.
+class IsokineticPeak : public ::testing::TestWithParam<double> {};
+
+TEST_P(IsokineticPeak, FastMovementsAreFlaggedAndTheirLoadRangePeakWithinOnePercent) {
+  const double rate = GetParam();
+  int compared = 0;
+  for (const unsigned seed : {1U, 2U, 3U}) {
+    SimulationSettings settings;
+    settings.sample_rate_hz = rate;
+    settings.torque_noise = 0.8;
+    settings.seed = seed;
+    MotionSetpoint sp;
+    sp.extension_velocity = sp.flexion_velocity = 300.0;
+    const SimulatedSet s = simulate(settings, sp);
+    AnalysisSettings analysis;
+    analysis.filter_cutoff_hz = std::min(analysis.filter_cutoff_hz, rate / 4.0);
+    analysis.gravity.mode = isokin::analysis::GravityMode::kOff;
+    const SetAnalysis a = analyze_set(s.recorded, analysis, 0.0, rate);
+    ASSERT_EQ(a.extension.repetitions.size() + a.flexion.repetitions.size(), s.truth.phases.size());
+    for (const auto& truth : s.truth.phases) {
+      const bool ext = truth.movement == Movement::kExtension;
+      const auto& measured = (ext ? a.extension : a.flexion).repetitions.at(truth.repetition);
+      SCOPED_TRACE(::testing::Message() << "seed " << seed << (ext ? " extension" : " flexion")
+                                        << " rep " << truth.repetition);
+      const double from = std::min(truth.isokinetic_start_angle, truth.isokinetic_end_angle);
+      const double to = std::max(truth.isokinetic_start_angle, truth.isokinetic_end_angle);
+      ASSERT_TRUE(std::isfinite(from) && std::isfinite(to));
+      // The truth's top lies several degrees before the band (93° vs 81° for the extensions).
+      if (truth.angle_at_peak < from - 2.0 || truth.angle_at_peak > to + 2.0) {
+        EXPECT_NE(measured.flags & isokin::analysis::kPhasePeakOutsideIsokinetic, 0U)
+            << "top at " << truth.angle_at_peak << "°, band " << from << "–" << to << "°";
+      }
+      if (truth.isokinetic_angle_at_peak - from < 1.0 ||
+          to - truth.isokinetic_angle_at_peak < 1.0) {
+        continue;
+      }
+      EXPECT_LT(relative_error(measured.isokinetic.peak_torque, truth.isokinetic_peak_torque), 0.01)
+          << measured.isokinetic.peak_torque << " vs " << truth.isokinetic_peak_torque;
+      EXPECT_NEAR(measured.isokinetic.angle_at_peak, truth.isokinetic_angle_at_peak, 3.0);
+      ++compared;
+    }
+  }
+  EXPECT_GE(compared, 15);  // every extension
+}
+
+INSTANTIATE_TEST_SUITE_P(Rates, IsokineticPeak,
+                         ::testing::Values(100.0, 200.0, 500.0, 1000.0, 2000.0));
+
 // (sample rate, velocity, gravity from rest or given): the gravity-corrected peak torque is the
 // muscle's own (the truth's muscle_peak_torque), and the estimated limb moment the model's.
 class GravityCorrected

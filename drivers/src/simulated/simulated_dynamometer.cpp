@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <numbers>
 #include <random>
 #include <thread>
@@ -15,6 +16,9 @@ namespace {
 
 constexpr double kDegToRad = std::numbers::pi / 180.0;
 constexpr double kTorqueRange = 500.0;  // N·m, a Biodex System 4 load cell's range
+// The analysis' default isokinetic band (docs/analysis.md §7), for the truth's isokinetic peak.
+constexpr double kIsokineticToleranceFraction = 0.10;
+constexpr double kIsokineticToleranceMin = 5.0;  // °/s
 
 // One stretch of a simulated set: the lever at rest, moving in one direction, or held still
 // during an isometric effort.
@@ -27,6 +31,7 @@ struct Segment {
   PhaseEffort work;  // who works and how, when effort
   int repetition = 0;
   double rest_angle = 0.0;                      // when not moving
+  double set_speed = 0.0;                       // °/s, when moving
   sim::PhaseKinematics kinematics{0, 1, 1, 1};  // when moving
 };
 
@@ -86,6 +91,7 @@ std::vector<Segment> plan_set(const MotionSetpoint& sp, const SimulationSettings
     s.movement = movement;
     s.work = phase_effort(sp.mode, movement);
     s.repetition = rep;
+    s.set_speed = speed;
     s.kinematics = sim::PhaseKinematics(from, to, speed, settings.acceleration);
     s.duration = s.kinematics.duration();
     segments.push_back(s);
@@ -142,6 +148,8 @@ PhaseTruth phase_truth(const sim::JointMuscleModel& model, const SimulatedSubjec
   truth.start_time = seg.start;
   truth.end_time = seg.start + seg.duration;
   double previous_power = 0.0;
+  const double band =
+      std::max(kIsokineticToleranceFraction * seg.set_speed, kIsokineticToleranceMin);
   for (std::size_t i = 0; i <= steps; ++i) {
     const double t = seg.start + std::min(seg.duration, static_cast<double>(i) * dt);
     const ModelState s = evaluate(model, subject, side, seg, t);
@@ -149,6 +157,14 @@ PhaseTruth phase_truth(const sim::JointMuscleModel& model, const SimulatedSubjec
     if (directed > truth.peak_torque) {
       truth.peak_torque = directed;
       truth.angle_at_peak = s.angle;
+    }
+    if (seg.moving && std::abs(std::abs(s.velocity) - seg.set_speed) <= band) {
+      if (std::isnan(truth.isokinetic_start_angle)) truth.isokinetic_start_angle = s.angle;
+      truth.isokinetic_end_angle = s.angle;
+      if (!(directed <= truth.isokinetic_peak_torque)) {
+        truth.isokinetic_peak_torque = directed;
+        truth.isokinetic_angle_at_peak = s.angle;
+      }
     }
     truth.muscle_peak_torque = std::max(truth.muscle_peak_torque, s.muscle_torque);
     // Work = ∫ torque·ω dt with ω in rad/s in the direction the working muscle pulls

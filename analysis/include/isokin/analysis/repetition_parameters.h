@@ -32,6 +32,9 @@ enum PhaseFlag : std::uint32_t {
   kPhaseNoIsokinetic = 1u << 3,   // the set velocity was never reached
   kPhaseFlatTorque = 1u << 4,     // torque did not vary: no effort or a dead sensor
   kPhaseTruncated = 1u << 5,      // the recording ended while the lever was still moving
+  // The full-range peak lies outside the isokinetic window (in the acceleration, deceleration or an
+  // overshoot): the isokinetic peak torque is the load-range value (docs/analysis.md §7).
+  kPhasePeakOutsideIsokinetic = 1u << 6,
 };
 
 // A phase whose directed torque varies less than this (N·m) shows no effort or a dead sensor.

@@ -6,6 +6,7 @@
 // reproducible from a seed, and keeps a ground-truth record of every phase it generated.
 
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "isokin/drivers/device.h"
@@ -64,6 +65,12 @@ struct PhaseTruth {
   // muscle absorbs work), 0 for isometric
   double work = 0.0;
   double muscle_peak_torque = 0.0;  // N·m, the muscle's own torque (limb weight removed)
+  // The same within the isokinetic window: where the lever's true speed is within 10 % (at least
+  // 5 °/s) of the set speed, the analysis' default band. NaN when the speed never gets there.
+  double isokinetic_peak_torque = std::numeric_limits<double>::quiet_NaN();    // N·m
+  double isokinetic_angle_at_peak = std::numeric_limits<double>::quiet_NaN();  // °
+  double isokinetic_start_angle = std::numeric_limits<double>::quiet_NaN();    // °, first in band
+  double isokinetic_end_angle = std::numeric_limits<double>::quiet_NaN();      // °, last in band
 };
 
 struct SetTruth {

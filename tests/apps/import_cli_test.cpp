@@ -110,6 +110,13 @@ TEST_F(Import, BiodexRepetitionsAreTheOnesSeenInTheAngleCurve) {
     EXPECT_EQ(e["contraction"], "concentric");
     EXPECT_GT(e["work_j"].get<double>(), 30.0);
     EXPECT_NEAR(e["isokinetic"]["target_velocity_deg_s"].get<double>(), 30.7, 1.0);
+    // Repetition 4 peaks at 2°, as the lever hits its end stop (seen in the curves): outside the
+    // isokinetic window, and flagged; the others peak at the set speed.
+    const bool end_stop = k == 3;
+    EXPECT_EQ(e["angle_at_peak_deg"].get<double>() < 5.0, end_stop) << e["angle_at_peak_deg"];
+    EXPECT_EQ(std::count(e["flags"].begin(), e["flags"].end(), "peak_outside_isokinetic"),
+              end_stop ? 1 : 0)
+        << e["flags"].dump();
     const auto& f = set["flexion"]["repetitions"][k];
     EXPECT_GT(f["start_time_s"].get<double>(), e["end_time_s"].get<double>() - 0.05);
     EXPECT_LT(std::abs(f["work_j"].get<double>()), 10.0);  // passive return: little work

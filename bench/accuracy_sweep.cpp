@@ -3,8 +3,8 @@
 // docs/analysis.md §15, with the information limit of the peak (tests/analysis/
 // peak_information_limit.h) for comparison, and the isokinetic peak torque against the truth's
 // within the isokinetic band (docs/analysis.md §7). Not a speed benchmark; it lives here with the
-// other measurement programs. Usage: accuracy_sweep [SEEDS [NOISE]] (default 8 seeds; 0.8 and 3
-// N·m).
+// other measurement programs. Usage: accuracy_sweep [SEEDS [NOISE]] (default 8 seeds; 0.25, 0.8
+// and 3 N·m).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -145,7 +145,7 @@ int main(int argc, char** argv) {
       "noise N·m,rate Hz,velocity deg/s,phases,missing,peak worst %,peak rms %,peak limit rms %,"
       "worst error / limit,angle worst deg,torque at angle worst %,work worst %,"
       "isokinetic phases,isokinetic peak worst %,isokinetic peak rms %\n");
-  std::vector<double> noises = {0.8, 3.0};
+  std::vector<double> noises = {0.25, 0.8, 3.0};
   if (argc > 2) noises = {std::strtod(argv[2], nullptr)};
   for (const double noise : noises) {
     for (const double rate : {100.0, 200.0, 500.0, 1000.0, 2000.0}) {

@@ -50,6 +50,31 @@ double relative_error(double measured, double truth) {
   return std::abs(measured - truth) / truth;
 }
 
+// The truth's torque at `target` degrees during `phase`: the noise-free signals `fine` where they
+// first cross the angle (linear interpolation), in the direction of the working muscle.
+double torque_at_crossing(const std::vector<Sample>& fine, const isokin::drivers::PhaseTruth& phase,
+                          double target) {
+  const double sign = phase.extensors ? 1.0 : -1.0;
+  for (std::size_t i = 1; i < fine.size(); ++i) {
+    const auto& p = fine[i - 1];
+    const auto& q = fine[i];
+    if (p.time >= phase.start_time && q.time <= phase.end_time &&
+        (p.angle - target) * (q.angle - target) <= 0.0 && p.angle != q.angle) {
+      return sign * (p.torque + (target - p.angle) / (q.angle - p.angle) * (q.torque - p.torque));
+    }
+  }
+  return std::nan("");
+}
+
+// The truth's isokinetic peak lies inside its window, not at the window's first or last point
+// (where it depends on where each, the filtered speed and the true one, says the band begins).
+bool isokinetic_peak_inside(const isokin::drivers::PhaseTruth& t) {
+  constexpr double kMargin = 1.0;  // °
+  const double from = std::min(t.isokinetic_start_angle, t.isokinetic_end_angle);
+  const double to = std::max(t.isokinetic_start_angle, t.isokinetic_end_angle);
+  return t.isokinetic_angle_at_peak - from >= kMargin && to - t.isokinetic_angle_at_peak >= kMargin;
+}
+
 // (sample rate, velocity, torque noise)
 class GroundTruth : public ::testing::TestWithParam<std::tuple<double, double, double>> {};
 
@@ -203,19 +228,9 @@ TEST_P(TorqueAtAngleLimit, WithinItsStandardError) {
     for (const auto& truth : s.truth.phases) {
       const bool ext = truth.movement == Movement::kExtension;
       const auto& measured = (ext ? a.extension : a.flexion).repetitions.at(truth.repetition);
-      const double sign = truth.extensors ? 1.0 : -1.0;
       for (std::size_t k = 0; k < analysis.torque_angles.size(); ++k) {
         const double target = analysis.torque_angles[k];
-        double expected = std::nan("");
-        for (std::size_t i = 1; i < fine.size() && std::isnan(expected); ++i) {
-          const auto& p = fine[i - 1];
-          const auto& q = fine[i];
-          if (p.time >= truth.start_time && q.time <= truth.end_time &&
-              (p.angle - target) * (q.angle - target) <= 0.0 && p.angle != q.angle) {
-            expected = sign * (p.torque +
-                               (target - p.angle) / (q.angle - p.angle) * (q.torque - p.torque));
-          }
-        }
+        const double expected = torque_at_crossing(fine, truth, target);
         const auto n = std::count_if(clean.begin(), clean.end(), [&](const Sample& c) {
           return c.time >= truth.start_time && c.time <= truth.end_time &&
                  std::abs(c.angle - target) <= 10.0;
@@ -278,10 +293,7 @@ TEST_P(IsokineticPeak, FastMovementsAreFlaggedAndTheirLoadRangePeakWithinOnePerc
         EXPECT_NE(measured.flags & isokin::analysis::kPhasePeakOutsideIsokinetic, 0U)
             << "top at " << truth.angle_at_peak << "°, band " << from << "–" << to << "°";
       }
-      if (truth.isokinetic_angle_at_peak - from < 1.0 ||
-          to - truth.isokinetic_angle_at_peak < 1.0) {
-        continue;
-      }
+      if (!isokinetic_peak_inside(truth)) continue;
       EXPECT_LT(relative_error(measured.isokinetic.peak_torque, truth.isokinetic_peak_torque), 0.01)
           << measured.isokinetic.peak_torque << " vs " << truth.isokinetic_peak_torque;
       EXPECT_NEAR(measured.isokinetic.angle_at_peak, truth.isokinetic_angle_at_peak, 3.0);
@@ -293,6 +305,64 @@ TEST_P(IsokineticPeak, FastMovementsAreFlaggedAndTheirLoadRangePeakWithinOnePerc
 
 INSTANTIATE_TEST_SUITE_P(Rates, IsokineticPeak,
                          ::testing::Values(100.0, 200.0, 500.0, 1000.0, 2000.0));
+
+// At the noise of a real dynamometer, the criterion itself at every speed 30–300 °/s and every
+// rate 100–2000 Hz: peak torque, isokinetic peak torque, torque at 30° and 60° and work within
+// 1 % of the truth, the angle of peak torque within 1°. 0.25 N·m is the torque noise measured on
+// the real Biodex System 3/4 recording in ../shared/realdata (plain SD of the residual from a
+// 10 Hz low-pass; its robust SD is 0.11 N·m; docs/analysis.md §15). Two seeds, 20 phases each.
+class RealDeviceNoise : public ::testing::TestWithParam<std::tuple<double, double>> {};
+
+TEST_P(RealDeviceNoise, EveryParameterWithinOnePercentOfTheTruth) {
+  const auto [rate, velocity] = GetParam();
+  MotionSetpoint sp;
+  sp.extension_velocity = sp.flexion_velocity = velocity;
+  SimulationSettings quiet;
+  quiet.sample_rate_hz = 5000.0;  // ≤ 0.06° between samples: the truth at 30° and 60°
+  quiet.torque_noise = quiet.angle_noise = quiet.velocity_noise = 0.0;
+  const auto fine = isokin::drivers::simulate_set(quiet, sp);
+  int isokinetic_compared = 0;
+  for (const unsigned seed : {1U, 2U}) {
+    SimulationSettings settings;
+    settings.sample_rate_hz = rate;
+    settings.torque_noise = 0.25;
+    settings.seed = seed;
+    const SimulatedSet s = simulate(settings, sp);
+    AnalysisSettings analysis;
+    analysis.filter_cutoff_hz = std::min(analysis.filter_cutoff_hz, rate / 4.0);
+    analysis.gravity.mode = isokin::analysis::GravityMode::kOff;
+    const SetAnalysis a = analyze_set(s.recorded, analysis, 0.0, rate);
+    ASSERT_EQ(a.extension.repetitions.size() + a.flexion.repetitions.size(), s.truth.phases.size());
+    for (const auto& truth : s.truth.phases) {
+      const bool ext = truth.movement == Movement::kExtension;
+      const auto& measured = (ext ? a.extension : a.flexion).repetitions.at(truth.repetition);
+      SCOPED_TRACE(::testing::Message() << "seed " << seed << (ext ? " extension" : " flexion")
+                                        << " rep " << truth.repetition);
+      EXPECT_LT(relative_error(measured.peak_torque, truth.peak_torque), 0.01)
+          << measured.peak_torque << " vs " << truth.peak_torque;
+      EXPECT_NEAR(measured.angle_at_peak, truth.angle_at_peak, 1.0);
+      EXPECT_LT(relative_error(measured.work, truth.work), 0.01)
+          << measured.work << " vs " << truth.work;
+      for (std::size_t k = 0; k < analysis.torque_angles.size(); ++k) {
+        const double expected = torque_at_crossing(fine, truth, analysis.torque_angles[k]);
+        EXPECT_LT(relative_error(measured.torque_at_angles[k], expected), 0.01)
+            << "at " << analysis.torque_angles[k] << "°: " << measured.torque_at_angles[k] << " vs "
+            << expected;
+      }
+      if (isokinetic_peak_inside(truth)) {
+        EXPECT_LT(relative_error(measured.isokinetic.peak_torque, truth.isokinetic_peak_torque),
+                  0.01)
+            << measured.isokinetic.peak_torque << " vs " << truth.isokinetic_peak_torque;
+        ++isokinetic_compared;
+      }
+    }
+  }
+  EXPECT_GE(isokinetic_compared, 10);  // at least every extension
+}
+
+INSTANTIATE_TEST_SUITE_P(RatesSpeeds, RealDeviceNoise,
+                         ::testing::Combine(::testing::Values(100.0, 200.0, 500.0, 1000.0, 2000.0),
+                                            ::testing::Values(30.0, 60.0, 180.0, 300.0)));
 
 // (sample rate, velocity, gravity from rest or given): the gravity-corrected peak torque is the
 // muscle's own (the truth's muscle_peak_torque), and the estimated limb moment the model's.

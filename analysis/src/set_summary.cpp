@@ -101,11 +101,10 @@ void summarize_set(SetAnalysis& set, const std::vector<PhaseResult>& phases, dou
         [](const PhaseResult& p) { return (p.flags & kPhasePeakOutsideIsokinetic) != 0; });
     if (outside == 0) continue;
     set.warnings.push_back(fmt::format(
-        "{} ({}): peak torque lies outside the isokinetic window (in the acceleration, "
-        "deceleration or a speed overshoot) in {} of {} repetitions; the isokinetic peak torque is "
-        "the value at the set "
-        "speed",
-        drivers::to_string(m->movement), m->muscle_group, outside, m->repetitions.size()));
+        "{} ({}): peak torque outside the isokinetic window (acceleration, deceleration or speed "
+        "overshoot) in {} of {} repetitions; at the set speed: {:.1f} N·m",
+        drivers::to_string(m->movement), m->muscle_group, outside, m->repetitions.size(),
+        m->isokinetic_peak_torque));
   }
   const auto& e = set.extension;
   const auto& f = set.flexion;

@@ -50,6 +50,28 @@ double relative_error(double measured, double truth) {
   return std::abs(measured - truth) / truth;
 }
 
+// A set at `rate` with `velocity` both ways and torque noise `noise`, analysed as the dynamometer
+// measures it: gravity off (the truth includes the limb's weight), cut-off min(20 Hz, rate/4).
+struct AnalysedSet {
+  SimulatedSet simulated;
+  AnalysisSettings settings;
+  SetAnalysis analysis;
+};
+
+AnalysedSet simulate_and_analyze(double rate, double velocity, double noise, unsigned seed) {
+  SimulationSettings settings;
+  settings.sample_rate_hz = rate;
+  settings.torque_noise = noise;
+  settings.seed = seed;
+  MotionSetpoint sp;
+  sp.extension_velocity = sp.flexion_velocity = velocity;
+  AnalysedSet out{simulate(settings, sp), {}, {}};
+  out.settings.filter_cutoff_hz = std::min(out.settings.filter_cutoff_hz, rate / 4.0);
+  out.settings.gravity.mode = isokin::analysis::GravityMode::kOff;
+  out.analysis = analyze_set(out.simulated.recorded, out.settings, 0.0, rate);
+  return out;
+}
+
 // The truth's torque at `target` degrees during `phase`: the noise-free signals `fine` where they
 // first cross the angle (linear interpolation), in the direction of the working muscle.
 double torque_at_crossing(const std::vector<Sample>& fine, const isokin::drivers::PhaseTruth& phase,
@@ -148,20 +170,11 @@ TEST_P(InformationLimit, PeakTorqueWithinItsStandardError) {
   constexpr double kNoise = 3.0;
   int unresolved = 0;
   for (const unsigned seed : {1U, 2U}) {
-    SimulationSettings settings;
-    settings.sample_rate_hz = rate;
-    settings.torque_noise = kNoise;
-    settings.seed = seed;
-    MotionSetpoint sp;
-    sp.extension_velocity = sp.flexion_velocity = velocity;
-    const SimulatedSet s = simulate(settings, sp);
-    SimulationSettings quiet = settings;
+    const auto [s, analysis, a] = simulate_and_analyze(rate, velocity, kNoise, seed);
+    SimulationSettings quiet;
+    quiet.sample_rate_hz = rate;
     quiet.torque_noise = quiet.angle_noise = quiet.velocity_noise = 0.0;
-    const auto clean = isokin::drivers::simulate_set(quiet, sp);
-    AnalysisSettings analysis;
-    analysis.filter_cutoff_hz = std::min(analysis.filter_cutoff_hz, rate / 4.0);
-    analysis.gravity.mode = isokin::analysis::GravityMode::kOff;
-    const SetAnalysis a = analyze_set(s.recorded, analysis, 0.0, rate);
+    const auto clean = isokin::drivers::simulate_set(quiet, s.recorded.info.setpoint);
     ASSERT_EQ(a.extension.repetitions.size() + a.flexion.repetitions.size(), s.truth.phases.size());
     for (const auto& truth : s.truth.phases) {
       const bool ext = truth.movement == Movement::kExtension;
@@ -216,15 +229,7 @@ TEST_P(TorqueAtAngleLimit, WithinItsStandardError) {
   quiet.sample_rate_hz = 5000.0;
   const auto fine = isokin::drivers::simulate_set(quiet, sp);
   for (const unsigned seed : {1U, 2U}) {
-    SimulationSettings settings;
-    settings.sample_rate_hz = rate;
-    settings.torque_noise = kNoise;
-    settings.seed = seed;
-    const SimulatedSet s = simulate(settings, sp);
-    AnalysisSettings analysis;
-    analysis.filter_cutoff_hz = std::min(analysis.filter_cutoff_hz, rate / 4.0);
-    analysis.gravity.mode = isokin::analysis::GravityMode::kOff;
-    const SetAnalysis a = analyze_set(s.recorded, analysis, 0.0, rate);
+    const auto [s, analysis, a] = simulate_and_analyze(rate, velocity, kNoise, seed);
     for (const auto& truth : s.truth.phases) {
       const bool ext = truth.movement == Movement::kExtension;
       const auto& measured = (ext ? a.extension : a.flexion).repetitions.at(truth.repetition);
@@ -268,17 +273,7 @@ TEST_P(IsokineticPeak, FastMovementsAreFlaggedAndTheirLoadRangePeakWithinOnePerc
   const double rate = GetParam();
   int compared = 0;
   for (const unsigned seed : {1U, 2U, 3U}) {
-    SimulationSettings settings;
-    settings.sample_rate_hz = rate;
-    settings.torque_noise = 0.8;
-    settings.seed = seed;
-    MotionSetpoint sp;
-    sp.extension_velocity = sp.flexion_velocity = 300.0;
-    const SimulatedSet s = simulate(settings, sp);
-    AnalysisSettings analysis;
-    analysis.filter_cutoff_hz = std::min(analysis.filter_cutoff_hz, rate / 4.0);
-    analysis.gravity.mode = isokin::analysis::GravityMode::kOff;
-    const SetAnalysis a = analyze_set(s.recorded, analysis, 0.0, rate);
+    const auto [s, analysis, a] = simulate_and_analyze(rate, 300.0, 0.8, seed);
     ASSERT_EQ(a.extension.repetitions.size() + a.flexion.repetitions.size(), s.truth.phases.size());
     for (const auto& truth : s.truth.phases) {
       const bool ext = truth.movement == Movement::kExtension;
@@ -323,15 +318,7 @@ TEST_P(RealDeviceNoise, EveryParameterWithinOnePercentOfTheTruth) {
   const auto fine = isokin::drivers::simulate_set(quiet, sp);
   int isokinetic_compared = 0;
   for (const unsigned seed : {1U, 2U}) {
-    SimulationSettings settings;
-    settings.sample_rate_hz = rate;
-    settings.torque_noise = 0.25;
-    settings.seed = seed;
-    const SimulatedSet s = simulate(settings, sp);
-    AnalysisSettings analysis;
-    analysis.filter_cutoff_hz = std::min(analysis.filter_cutoff_hz, rate / 4.0);
-    analysis.gravity.mode = isokin::analysis::GravityMode::kOff;
-    const SetAnalysis a = analyze_set(s.recorded, analysis, 0.0, rate);
+    const auto [s, analysis, a] = simulate_and_analyze(rate, velocity, 0.25, seed);
     ASSERT_EQ(a.extension.repetitions.size() + a.flexion.repetitions.size(), s.truth.phases.size());
     for (const auto& truth : s.truth.phases) {
       const bool ext = truth.movement == Movement::kExtension;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -10,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "isokin/acquisition/session_file.h"
 #include "isokin/drivers/simulated_dynamometer.h"
@@ -249,6 +251,36 @@ TEST_F(Import, RawValuesAtTheSensorLimitMarkTheirRepetitionClipped) {
   EXPECT_NEAR(reps[0]["peak_torque_nm"].get<double>(), 300.0, 1.0);
   const auto table = run("analyze '" + (dir_ / "adc.h5").string() + "'");
   EXPECT_NE(table.out.find("extension 2: torque clipped"), std::string::npos) << table.out;
+  // The CSV carries the same flags as bits (docs/results.md): 64 peak_outside_isokinetic,
+  // 2 torque_clipped.
+  ASSERT_EQ(
+      run("analyze --csv '" + (dir_ / "csv").string() + "' '" + (dir_ / "adc.h5").string() + "'")
+          .exit_code,
+      0);
+  const auto split = [](const std::string& text) {
+    std::vector<std::string> cells(1);
+    for (const char c : text) {
+      if (c == ',') {
+        cells.emplace_back();
+      } else {
+        cells.back() += c;
+      }
+    }
+    return cells;
+  };
+  std::istringstream rows(slurp(dir_ / "csv" / "repetitions.csv"));
+  std::string row;
+  std::getline(rows, row);
+  const auto header = split(row);
+  const auto column = std::find(header.begin(), header.end(), "flags") - header.begin();
+  ASSERT_LT(static_cast<std::size_t>(column), header.size());
+  std::vector<std::string> extension_flags;
+  while (std::getline(rows, row)) {
+    const auto cells = split(row);
+    ASSERT_EQ(cells.size(), header.size()) << row;
+    if (cells[3] == "extension") extension_flags.push_back(cells[column]);
+  }
+  EXPECT_EQ(extension_flags, (std::vector<std::string>{"64", "2"}));
 }
 
 TEST_F(Import, GravityMomentOptionIsUsedAndReported) {

@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "../tests/analysis/peak_information_limit.h"
+#include "../tests/analysis/simulated_set.h"
+#include "../tests/analysis/simulator_truth.h"
 #include "isokin/analysis/session_analysis.h"
 #include "isokin/drivers/simulated_dynamometer.h"
 
@@ -37,29 +39,6 @@ struct Errors {
   int missing = 0;
 };
 
-// Directed torque of the noise-free signals at the first crossing of `at` degrees within
-// [start, end] (linear interpolation).
-double torque_at(const std::vector<drivers::Sample>& clean, double start, double end, double at,
-                 double sign) {
-  for (std::size_t i = 1; i < clean.size(); ++i) {
-    const auto& a = clean[i - 1];
-    const auto& b = clean[i];
-    if (a.time < start || b.time > end) continue;
-    if ((a.angle - at) * (b.angle - at) <= 0.0 && a.angle != b.angle) {
-      const double f = (at - a.angle) / (b.angle - a.angle);
-      return sign * (a.torque + f * (b.torque - a.torque));
-    }
-  }
-  return std::nan("");
-}
-
-bool isokinetic_peak_inside(const drivers::PhaseTruth& t) {
-  constexpr double kMargin = 1.0;  // °
-  return std::isfinite(t.isokinetic_peak_torque) &&
-         std::abs(t.isokinetic_angle_at_peak - t.isokinetic_start_angle) >= kMargin &&
-         std::abs(t.isokinetic_angle_at_peak - t.isokinetic_end_angle) >= kMargin;
-}
-
 void measure(double rate, double velocity, double noise, unsigned seed, Errors& e) {
   drivers::SimulationSettings settings;
   settings.sample_rate_hz = rate;
@@ -68,19 +47,9 @@ void measure(double rate, double velocity, double noise, unsigned seed, Errors& 
   drivers::MotionSetpoint setpoint;
   setpoint.extension_velocity = setpoint.flexion_velocity = velocity;
   setpoint.repetitions = 5;
-  drivers::SimulatedDynamometer sim(settings);
-  sim.open();
-  sim.apply(setpoint);
-  sim.start();
-  acquisition::RecordedSet set;
-  set.info.setpoint = setpoint;
-  std::vector<drivers::Sample> buffer(4096);
-  for (;;) {
-    const auto r = sim.read(buffer);
-    for (std::size_t i = 0; i < r.count; ++i) set.signals.append(buffer[i]);
-    if (r.status != drivers::ReadStatus::kOk) break;
-  }
-  const drivers::SetTruth truth = sim.ground_truth().back();
+  const auto simulated = testing::simulate_set(settings, setpoint);
+  const acquisition::RecordedSet& set = simulated.recorded;
+  const drivers::SetTruth& truth = simulated.truth;
   // The same set without noise: at the rate under test (information limit) and at 20 kHz
   // (torque at an angle, free of interpolation error).
   drivers::SimulationSettings quiet = settings;
@@ -103,7 +72,7 @@ void measure(double rate, double velocity, double noise, unsigned seed, Errors& 
     const double peak = std::abs(r.peak_torque - t.peak_torque) / t.peak_torque;
     e.worst_peak = std::max(e.worst_peak, peak);
     e.sum_squared_peak += peak * peak;
-    if (isokinetic_peak_inside(t)) {
+    if (testing::isokinetic_peak_inside(t)) {
       const double iso =
           std::abs(r.isokinetic.peak_torque - t.isokinetic_peak_torque) / t.isokinetic_peak_torque;
       e.worst_isokinetic_peak = std::max(e.worst_isokinetic_peak, std::isnan(iso) ? 1.0 : iso);
@@ -114,7 +83,7 @@ void measure(double rate, double velocity, double noise, unsigned seed, Errors& 
     e.worst_angle = std::max(e.worst_angle, std::abs(r.angle_at_peak - t.angle_at_peak));
     const double sign = t.extensors ? 1.0 : -1.0;
     for (std::size_t k = 0; k < a.torque_angles.size(); ++k) {
-      const double expected = torque_at(fine, t.start_time, t.end_time, a.torque_angles[k], sign);
+      const double expected = testing::torque_at_crossing(fine, t, a.torque_angles[k]);
       e.worst_torque_at_angle =
           std::max(e.worst_torque_at_angle, std::abs(r.torque_at_angles[k] - expected) / expected);
     }

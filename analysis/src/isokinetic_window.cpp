@@ -35,7 +35,7 @@ IsokineticResult isokinetic_window(const PhaseSignals& s, Eigen::Index lo, Eigen
   r.target_velocity = target_velocity;
   const double band = isokinetic_tolerance(target_velocity, settings);
   auto in_band = [&](Eigen::Index i) {
-    return std::abs(std::abs(s.filtered_velocity[i]) - target_velocity) <= band;
+    return within_isokinetic_band(s.filtered_velocity[i], target_velocity, band);
   };
   Eigen::Index first = -1;
   Eigen::Index last = -1;

@@ -424,17 +424,19 @@ double local_torque_at(const Eigen::Ref<const Eigen::ArrayXd>& directed,
 }
 
 // The isokinetic peak when the curve's top lies outside the window: the narrow fit (§6) over
-// the contiguous isokinetic samples around the highest one. Not the wide fit: the window's first
-// samples are still below the set speed, where the muscle pulls harder (force–velocity), so the
-// curve near the window's edge is not the torque–angle relation a wide parabola assumes (on
-// noise-free 300 °/s curves it read 0.5 % low, the narrow fit 0.05–0.15 %).
+// the contiguous isokinetic samples around the highest one. isokinetic_window found that sample
+// too but keeps no index; scanning the phase again costs a pass only for flagged phases. Not the
+// wide fit: the window's first samples are still below the set speed, where the muscle pulls harder
+// (force–velocity), so the curve near the window's edge is not the torque–angle relation a wide
+// parabola assumes (without torque noise, on 300 °/s curves at 100–1000 Hz, it read 0.5 % low,
+// the narrow fit 0.14–0.24 %).
 // `directed_torque` holds the phase's samples from index `lo`. NaN when no sample is isokinetic.
 PeakFit isokinetic_peak(const PhaseSignals& s, const MovementPhase& phase, Eigen::Index lo,
                         const Eigen::Ref<const Eigen::ArrayXd>& directed_torque,
                         double target_velocity, const IsokineticSettings& settings) {
   const double band = isokinetic_tolerance(target_velocity, settings);
   const auto in_band = [&](Eigen::Index i) {
-    return std::abs(std::abs(s.filtered_velocity[i]) - target_velocity) <= band;
+    return within_isokinetic_band(s.filtered_velocity[i], target_velocity, band);
   };
   Eigen::Index top = -1;
   for (Eigen::Index i = phase.begin; i < phase.end; ++i) {

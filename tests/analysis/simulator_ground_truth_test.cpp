@@ -8,43 +8,24 @@
 #include "isokin/analysis/session_analysis.h"
 #include "isokin/drivers/simulated_dynamometer.h"
 #include "peak_information_limit.h"
+#include "simulated_set.h"
+#include "simulator_truth.h"
 
 namespace {
 
-using isokin::acquisition::RecordedSet;
 using isokin::analysis::AnalysisSettings;
 using isokin::analysis::analyze_set;
 using isokin::analysis::SetAnalysis;
 using isokin::drivers::MotionSetpoint;
 using isokin::drivers::Movement;
 using isokin::drivers::Sample;
-using isokin::drivers::SetTruth;
 using isokin::drivers::Side;
-using isokin::drivers::SimulatedDynamometer;
 using isokin::drivers::SimulationSettings;
 
-struct SimulatedSet {
-  RecordedSet recorded;
-  SetTruth truth;
-};
-
-SimulatedSet simulate(const SimulationSettings& settings, const MotionSetpoint& sp) {
-  SimulatedDynamometer sim(settings);
-  sim.open();
-  sim.apply(sp);
-  sim.start();
-  SimulatedSet out;
-  out.recorded.info.setpoint = sp;
-  std::vector<Sample> buffer(1000);
-  for (;;) {
-    const auto r = sim.read(buffer);
-    for (std::size_t i = 0; i < r.count; ++i) out.recorded.signals.append(buffer[i]);
-    if (r.status != isokin::drivers::ReadStatus::kOk) break;
-  }
-  sim.close();
-  out.truth = sim.ground_truth().back();
-  return out;
-}
+using isokin::testing::isokinetic_peak_inside;
+using isokin::testing::measured_phase;
+using isokin::testing::SimulatedSet;
+using isokin::testing::torque_at_crossing;
 
 double relative_error(double measured, double truth) {
   return std::abs(measured - truth) / truth;
@@ -65,36 +46,11 @@ AnalysedSet simulate_and_analyze(double rate, double velocity, double noise, uns
   settings.seed = seed;
   MotionSetpoint sp;
   sp.extension_velocity = sp.flexion_velocity = velocity;
-  AnalysedSet out{simulate(settings, sp), {}, {}};
+  AnalysedSet out{isokin::testing::simulate_set(settings, sp), {}, {}};
   out.settings.filter_cutoff_hz = std::min(out.settings.filter_cutoff_hz, rate / 4.0);
   out.settings.gravity.mode = isokin::analysis::GravityMode::kOff;
   out.analysis = analyze_set(out.simulated.recorded, out.settings, 0.0, rate);
   return out;
-}
-
-// The truth's torque at `target` degrees during `phase`: the noise-free signals `fine` where they
-// first cross the angle (linear interpolation), in the direction of the working muscle.
-double torque_at_crossing(const std::vector<Sample>& fine, const isokin::drivers::PhaseTruth& phase,
-                          double target) {
-  const double sign = phase.extensors ? 1.0 : -1.0;
-  for (std::size_t i = 1; i < fine.size(); ++i) {
-    const auto& p = fine[i - 1];
-    const auto& q = fine[i];
-    if (p.time >= phase.start_time && q.time <= phase.end_time &&
-        (p.angle - target) * (q.angle - target) <= 0.0 && p.angle != q.angle) {
-      return sign * (p.torque + (target - p.angle) / (q.angle - p.angle) * (q.torque - p.torque));
-    }
-  }
-  return std::nan("");
-}
-
-// The truth's isokinetic peak lies inside its window, not at the window's first or last point
-// (where it depends on where each, the filtered speed and the true one, says the band begins).
-bool isokinetic_peak_inside(const isokin::drivers::PhaseTruth& t) {
-  constexpr double kMargin = 1.0;  // °
-  const double from = std::min(t.isokinetic_start_angle, t.isokinetic_end_angle);
-  const double to = std::max(t.isokinetic_start_angle, t.isokinetic_end_angle);
-  return t.isokinetic_angle_at_peak - from >= kMargin && to - t.isokinetic_angle_at_peak >= kMargin;
 }
 
 // (sample rate, velocity, torque noise)
@@ -111,7 +67,7 @@ TEST_P(GroundTruth, PeakTorqueWorkAngleAndRatioWithinTolerance) {
   sp.extension_velocity = velocity;
   sp.flexion_velocity = velocity;
   sp.repetitions = 5;
-  const SimulatedSet s = simulate(settings, sp);
+  const SimulatedSet s = isokin::testing::simulate_set(settings, sp);
   AnalysisSettings analysis;
   analysis.filter_cutoff_hz = std::min(analysis.filter_cutoff_hz, rate / 4.0);
   // The truth's peak torque and work are as the dynamometer measures them (limb weight
@@ -125,7 +81,7 @@ TEST_P(GroundTruth, PeakTorqueWorkAngleAndRatioWithinTolerance) {
   double truth_flex_peak = 0.0;
   for (const auto& truth : s.truth.phases) {
     const bool ext = truth.movement == Movement::kExtension;
-    const auto& measured = (ext ? a.extension : a.flexion).repetitions.at(truth.repetition);
+    const auto& measured = measured_phase(a, truth);
     SCOPED_TRACE(::testing::Message()
                  << (ext ? "extension" : "flexion") << " rep " << truth.repetition);
     EXPECT_LT(relative_error(measured.peak_torque, truth.peak_torque), 0.01)
@@ -178,7 +134,7 @@ TEST_P(InformationLimit, PeakTorqueWithinItsStandardError) {
     ASSERT_EQ(a.extension.repetitions.size() + a.flexion.repetitions.size(), s.truth.phases.size());
     for (const auto& truth : s.truth.phases) {
       const bool ext = truth.movement == Movement::kExtension;
-      const auto& measured = (ext ? a.extension : a.flexion).repetitions.at(truth.repetition);
+      const auto& measured = measured_phase(a, truth);
       std::vector<double> curve;
       std::vector<double> time;
       for (const auto& c : clean) {
@@ -232,7 +188,7 @@ TEST_P(TorqueAtAngleLimit, WithinItsStandardError) {
     const auto [s, analysis, a] = simulate_and_analyze(rate, velocity, kNoise, seed);
     for (const auto& truth : s.truth.phases) {
       const bool ext = truth.movement == Movement::kExtension;
-      const auto& measured = (ext ? a.extension : a.flexion).repetitions.at(truth.repetition);
+      const auto& measured = measured_phase(a, truth);
       for (std::size_t k = 0; k < analysis.torque_angles.size(); ++k) {
         const double target = analysis.torque_angles[k];
         const double expected = torque_at_crossing(fine, truth, target);
@@ -277,7 +233,7 @@ TEST_P(IsokineticPeak, FastMovementsAreFlaggedAndTheirLoadRangePeakWithinOnePerc
     ASSERT_EQ(a.extension.repetitions.size() + a.flexion.repetitions.size(), s.truth.phases.size());
     for (const auto& truth : s.truth.phases) {
       const bool ext = truth.movement == Movement::kExtension;
-      const auto& measured = (ext ? a.extension : a.flexion).repetitions.at(truth.repetition);
+      const auto& measured = measured_phase(a, truth);
       SCOPED_TRACE(::testing::Message() << "seed " << seed << (ext ? " extension" : " flexion")
                                         << " rep " << truth.repetition);
       const double from = std::min(truth.isokinetic_start_angle, truth.isokinetic_end_angle);
@@ -322,7 +278,7 @@ TEST_P(RealDeviceNoise, EveryParameterWithinOnePercentOfTheTruth) {
     ASSERT_EQ(a.extension.repetitions.size() + a.flexion.repetitions.size(), s.truth.phases.size());
     for (const auto& truth : s.truth.phases) {
       const bool ext = truth.movement == Movement::kExtension;
-      const auto& measured = (ext ? a.extension : a.flexion).repetitions.at(truth.repetition);
+      const auto& measured = measured_phase(a, truth);
       SCOPED_TRACE(::testing::Message() << "seed " << seed << (ext ? " extension" : " flexion")
                                         << " rep " << truth.repetition);
       EXPECT_LT(relative_error(measured.peak_torque, truth.peak_torque), 0.01)
@@ -363,7 +319,7 @@ TEST_P(GravityCorrected, PeakTorqueIsTheMusclesOwn) {
   settings.seed = 3;
   MotionSetpoint sp;
   sp.extension_velocity = sp.flexion_velocity = velocity;
-  const SimulatedSet s = simulate(settings, sp);
+  const SimulatedSet s = isokin::testing::simulate_set(settings, sp);
   AnalysisSettings analysis;
   analysis.filter_cutoff_hz = std::min(analysis.filter_cutoff_hz, rate / 4.0);
   analysis.gravity.mode = mode;
@@ -379,7 +335,7 @@ TEST_P(GravityCorrected, PeakTorqueIsTheMusclesOwn) {
   ASSERT_EQ(a.flexion.repetitions.size(), 5U);
   for (const auto& truth : s.truth.phases) {
     const bool ext = truth.movement == Movement::kExtension;
-    const auto& measured = (ext ? a.extension : a.flexion).repetitions.at(truth.repetition);
+    const auto& measured = measured_phase(a, truth);
     SCOPED_TRACE(::testing::Message()
                  << (ext ? "extension" : "flexion") << " rep " << truth.repetition);
     EXPECT_LT(relative_error(measured.peak_torque, truth.muscle_peak_torque), 0.01)
@@ -413,7 +369,7 @@ TEST(TrunkGravity, PassiveTrialGivesTheUpperBodyMomentAndCorrectedPeaksAreTheMus
   trial.passive = true;
   trial.repetitions = 1;
   trial.extension_velocity = trial.flexion_velocity = 20.0;
-  const SimulatedSet sweep = simulate(settings, trial);
+  const SimulatedSet sweep = isokin::testing::simulate_set(settings, trial);
   const auto& sig = sweep.recorded.signals;
   const auto n = static_cast<Eigen::Index>(sig.size());
   const auto estimate = isokin::analysis::estimate_limb_moment_from_trial(
@@ -427,7 +383,7 @@ TEST(TrunkGravity, PassiveTrialGivesTheUpperBodyMomentAndCorrectedPeaksAreTheMus
   sp.passive = false;
   sp.repetitions = 3;
   sp.extension_velocity = sp.flexion_velocity = 60.0;
-  const SimulatedSet s = simulate(settings, sp);
+  const SimulatedSet s = isokin::testing::simulate_set(settings, sp);
   AnalysisSettings analysis;
   analysis.gravity.mode = isokin::analysis::GravityMode::kGiven;
   analysis.gravity.limb_moment = estimate.limb_moment;
@@ -436,7 +392,7 @@ TEST(TrunkGravity, PassiveTrialGivesTheUpperBodyMomentAndCorrectedPeaksAreTheMus
   ASSERT_EQ(a.flexion.repetitions.size(), 3U);
   for (const auto& truth : s.truth.phases) {
     const bool ext = truth.movement == Movement::kExtension;
-    const auto& measured = (ext ? a.extension : a.flexion).repetitions.at(truth.repetition);
+    const auto& measured = measured_phase(a, truth);
     EXPECT_LT(relative_error(measured.peak_torque, truth.muscle_peak_torque), 0.01)
         << (ext ? "extension " : "flexion ") << truth.repetition << ": " << measured.peak_torque
         << " vs " << truth.muscle_peak_torque << " (as measured " << truth.peak_torque << ")";
@@ -455,7 +411,7 @@ TEST(SimulatedSubject, ExtensorsPeakNearSixtyFiveDegreesFlexorsNearThirty) {
   sp.extension_velocity = sp.flexion_velocity = 60.0;
   SimulationSettings settings;
   settings.subject.body_mass_kg = 1e-9;  // no limb weight: the muscles' own curves
-  const SimulatedSet s = simulate(settings, sp);
+  const SimulatedSet s = isokin::testing::simulate_set(settings, sp);
   for (const auto& truth : s.truth.phases) {
     if (truth.movement == Movement::kExtension) {
       EXPECT_NEAR(truth.angle_at_peak, 65.0, 5.0);

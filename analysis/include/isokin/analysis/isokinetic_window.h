@@ -4,6 +4,7 @@
 // overshoot above the band are excluded and reported as times.
 
 #include <Eigen/Core>
+#include <cmath>
 
 #include "isokin/analysis/analysis_settings.h"
 #include "isokin/analysis/repetition_parameters.h"
@@ -12,6 +13,12 @@ namespace isokin::analysis {
 
 // Half-width of the tolerance band around target (°/s).
 double isokinetic_tolerance(double target_velocity, const IsokineticSettings& settings);
+
+// True when a sample of angular velocity `velocity` (°/s, either sign) is isokinetic: its speed
+// lies within `band` (isokinetic_tolerance) of the target.
+inline bool within_isokinetic_band(double velocity, double target_velocity, double band) {
+  return std::abs(std::abs(velocity) - target_velocity) <= band;
+}
 
 // Set velocity estimated from a movement whose target is unknown: the median speed of the
 // samples faster than half the phase's top speed (the plateau dominates them).

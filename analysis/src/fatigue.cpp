@@ -1,5 +1,6 @@
 #include "isokin/analysis/fatigue.h"
 
+#include <algorithm>
 #include <numeric>
 #include <vector>
 
@@ -23,27 +24,22 @@ LineFit fit_line(std::span<const double> values) {
   return fit;
 }
 
-FatigueIndices fatigue_indices(std::span<const PhaseResult> reps) {
+FatigueIndices fatigue_indices(std::span<const double> peaks, std::span<const double> works) {
   FatigueIndices f;
-  const std::size_t n = reps.size();
-  auto sum = [&](std::size_t from, std::size_t count, auto field) {
-    double s = 0.0;
-    for (std::size_t i = from; i < from + count; ++i) s += field(reps[i]);
-    return s;
+  const std::size_t n = std::min(peaks.size(), works.size());
+  auto sum = [](std::span<const double> v, std::size_t from, std::size_t count) {
+    return std::accumulate(v.begin() + static_cast<std::ptrdiff_t>(from),
+                           v.begin() + static_cast<std::ptrdiff_t>(from + count), 0.0);
   };
-  const auto work = [](const PhaseResult& r) { return r.work; };
-  const auto peak = [](const PhaseResult& r) { return r.peak_torque; };
   if (n >= 3) {
     const std::size_t third = n / 3;
-    f.work_fatigue = 100.0 * (1.0 - sum(n - third, third, work) / sum(0, third, work));
-    std::vector<double> peaks(n);
-    for (std::size_t i = 0; i < n; ++i) peaks[i] = reps[i].peak_torque;
-    const LineFit fit = fit_line(peaks);
+    f.work_fatigue = 100.0 * (1.0 - sum(works, n - third, third) / sum(works, 0, third));
+    const LineFit fit = fit_line(peaks.first(n));
     f.peak_torque_slope = fit.slope;
     f.peak_torque_slope_percent = 100.0 * fit.slope / fit.intercept;
   }
-  if (n >= 6) f.thorstensson_index = 100.0 * (1.0 - sum(n - 3, 3, peak) / sum(0, 3, peak));
-  if (n >= 10) f.endurance_ratio = sum(n - 5, 5, work) / sum(0, 5, work);
+  if (n >= 6) f.thorstensson_index = 100.0 * (1.0 - sum(peaks, n - 3, 3) / sum(peaks, 0, 3));
+  if (n >= 10) f.endurance_ratio = sum(works, n - 5, 5) / sum(works, 0, 5);
   return f;
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "isokin/analysis/gravity_correction.h"
+#include "isokin/analysis/plausibility.h"
 #include "isokin/analysis/set_summary.h"
 
 namespace isokin::analysis {
@@ -150,13 +151,39 @@ void LiveAnalyser::push_samples(std::size_t count, SampleAt sample_at,
     angle_.push_back(s.angle);
     velocity_.push_back(s.velocity);
     status_.push_back(status);
+    const auto segment = k < segments.size() ? segments[k] : acquisition::DeviceSegment{};
     MovementPhase phase;
-    if (detect(i, s, k < segments.size() ? segments[k] : acquisition::DeviceSegment{}, phase)) {
+    if (detect(i, s, segment, phase)) {
       if (!gravity_decided_) decide_gravity(phase.begin);
-      pending_.push_back(phase);
+      pending_.push_back({phase, phases_ == Phases::kDevice});
     }
+    if (phases_ == Phases::kDevice) detect_unmarked(i, s, segment);
   }
   publish_ready(false);
+}
+
+void LiveAnalyser::detect_unmarked(std::int64_t i, const drivers::Sample& sample,
+                                   const acquisition::DeviceSegment& segment) {
+  const bool marked = segment.phase != acquisition::DevicePhase::kNone;
+  if (marked && marked_run_start_ < 0) marked_run_start_ = i;
+  if (!marked && marked_run_start_ >= 0) {
+    marked_runs_.emplace_back(marked_run_start_, i);
+    marked_run_start_ = -1;
+  }
+  MovementPhase phase;
+  if (detector_.step(i, sample.velocity, sample.angle, phase) && !overlaps_marks(phase)) {
+    pending_.push_back({phase, false});
+  }
+}
+
+bool LiveAnalyser::overlaps_marks(const MovementPhase& phase) const {
+  if (marked_run_start_ >= 0 && marked_run_start_ < phase.end) return true;
+  // Runs end in time order: only the latest ones can reach into a phase that just ended.
+  for (auto run = marked_runs_.rbegin(); run != marked_runs_.rend(); ++run) {
+    if (run->second <= phase.begin) break;
+    if (run->first < phase.end) return true;
+  }
+  return false;
 }
 
 void LiveAnalyser::push(std::span<const drivers::Sample> samples,
@@ -193,7 +220,16 @@ void LiveAnalyser::finish() noexcept {
                                                      : detector_.finish(n, phase);
   if (found) {
     if (!gravity_decided_) decide_gravity(phase.begin);
-    pending_.push_back(phase);
+    pending_.push_back({phase, phases_ == Phases::kDevice});
+  }
+  if (phases_ == Phases::kDevice) {
+    if (marked_run_start_ >= 0) marked_runs_.emplace_back(marked_run_start_, n);
+    marked_run_start_ = -1;
+    if (detector_.finish(n, phase) && !overlaps_marks(phase)) pending_.push_back({phase, false});
+    // The two detectors close their phases at different samples: publish in time order.
+    std::stable_sort(
+        pending_.begin(), pending_.end(),
+        [](const PendingPhase& a, const PendingPhase& b) { return a.phase.begin < b.phase.begin; });
   }
   if (!gravity_decided_) decide_gravity(static_cast<std::int64_t>(time_.size()));
   publish_ready(true);
@@ -230,16 +266,21 @@ void LiveAnalyser::decide_isometric_gravity() {
 }
 
 void LiveAnalyser::publish_ready(bool at_end) {
+  // Movements outside the device's marks can be found before the first marked one, which
+  // decides the gravity correction: they wait for it, so every phase is corrected alike.
+  if (!gravity_decided_ && !at_end) return;
   const auto n = static_cast<std::int64_t>(time_.size());
   std::size_t done = 0;
-  while (done < pending_.size() && (at_end || pending_[done].end + 1 + margin_samples_ <= n)) {
+  while (done < pending_.size() &&
+         (at_end || pending_[done].phase.end + 1 + margin_samples_ <= n)) {
     publish(pending_[done]);
     ++done;
   }
   pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(done));
 }
 
-void LiveAnalyser::publish(const MovementPhase& phase) {
+void LiveAnalyser::publish(const PendingPhase& pending) {
+  const MovementPhase& phase = pending.phase;
   // The window this phase's numbers depend on, and nothing else: live and offline agree.
   const auto n = static_cast<std::int64_t>(time_.size());
   const std::int64_t lo = std::max<std::int64_t>(0, phase.begin - 1 - margin_samples_);
@@ -266,7 +307,11 @@ void LiveAnalyser::publish(const MovementPhase& phase) {
                       ? analyze_isometric_effort(signals, local, settings_)
                       : analyze_phase(signals, local, settings_,
                                       target_velocity(set_.setpoint, phase.movement));
+  if (finite && phases_ != Phases::kIsometric) bound_peaks(r, local, torque, angle, time);
   r.gravity_moment = gravity_.limb_moment;
+  r.device_marked = pending.device_marked;
+  // Numbered among every phase of its movement in the set, marked by the device or not.
+  r.repetition = published_count_[phase.movement == drivers::Movement::kExtension ? 0 : 1]++;
   for (std::int64_t i = phase.begin; i < phase.end; ++i) {
     const std::uint32_t s = status_[static_cast<std::size_t>(i)];
     if ((s & drivers::kStatusTorqueClipped) != 0) r.flags |= kPhaseTorqueClipped;
@@ -291,6 +336,39 @@ void LiveAnalyser::publish(const MovementPhase& phase) {
   if (on_phase_) on_phase_(published_.back());
 }
 
+void LiveAnalyser::bound_peaks(PhaseResult& r, const MovementPhase& phase,
+                               const Eigen::Ref<const Eigen::ArrayXd>& raw_torque,
+                               const Eigen::Ref<const Eigen::ArrayXd>& angle,
+                               const Eigen::Ref<const Eigen::ArrayXd>& time) const {
+  const double directed = r.muscle == MuscleGroup::kExtensors ? 1.0 : -1.0;
+  const auto window =
+      static_cast<Eigen::Index>(std::lround(kPeakMeanWindowSeconds * sample_rate_hz_));
+  const Eigen::Index n = phase.end - phase.begin;
+  const Eigen::ArrayXd raw = directed * raw_torque.segment(phase.begin, n);
+  const bool same = r.isokinetic.peak_torque == r.peak_torque;
+  const PeakFit full =
+      bound_peak({r.angle_at_peak, r.peak_torque}, raw, angle.segment(phase.begin, n), window);
+  r.peak_torque = full.torque;
+  r.angle_at_peak = full.angle;
+  if (!r.isokinetic.reached) return;
+  if (same) {
+    r.isokinetic.peak_torque = full.torque;
+    r.isokinetic.angle_at_peak = full.angle;
+    return;
+  }
+  // The isokinetic samples of the phase: those inside the window's times.
+  Eigen::Index first = phase.begin;
+  while (first < phase.end && time[first] < r.isokinetic.start_time) ++first;
+  Eigen::Index last = first;
+  while (last < phase.end && time[last] <= r.isokinetic.end_time) ++last;
+  if (last <= first) return;
+  const PeakFit iso = bound_peak({r.isokinetic.angle_at_peak, r.isokinetic.peak_torque},
+                                 directed * raw_torque.segment(first, last - first),
+                                 angle.segment(first, last - first), window);
+  r.isokinetic.peak_torque = iso.torque;
+  r.isokinetic.angle_at_peak = iso.angle;
+}
+
 SetAnalysis LiveAnalyser::result() const {
   SetAnalysis a;
   a.set_index = set_.index;
@@ -299,6 +377,8 @@ SetAnalysis LiveAnalyser::result() const {
   a.mode = set_.setpoint.mode;
   a.velocity = set_.setpoint.extension_velocity;
   a.flexion_velocity = set_.setpoint.flexion_velocity;
+  a.kind = set_.kind;
+  a.planned_repetitions = set_.setpoint.repetitions;
   a.phases_from = phases_ == Phases::kDevice      ? "device"
                   : phases_ == Phases::kIsometric ? "isometric"
                                                   : "velocity";
@@ -309,7 +389,8 @@ SetAnalysis LiveAnalyser::result() const {
   a.gravity = gravity_;
   a.warnings = warnings_;
   if (time_.size() < 3) a.warnings.emplace_back("set has fewer than 3 samples");
-  summarize_set(a, published_, body_mass_kg_);
+  summarize_set(a, published_, body_mass_kg_, settings_);
+  check_plausibility(a, time_, angle_, sample_rate_hz_);
   return a;
 }
 

@@ -296,6 +296,29 @@ PeakFit fit_peak(const Eigen::Ref<const Eigen::ArrayXd>& directed_torque,
   return {interpolate(time, angle, fit->vertex), fit->value};
 }
 
+PeakFit bound_peak(PeakFit fit, const Eigen::Ref<const Eigen::ArrayXd>& raw,
+                   const Eigen::Ref<const Eigen::ArrayXd>& angle, Eigen::Index window) {
+  const Eigen::Index n = raw.size();
+  if (n == 0 || !raw.allFinite() || !std::isfinite(fit.torque)) return fit;
+  window = std::clamp<Eigen::Index>(window, 1, n);
+  // Highest mean of `window` consecutive samples, by a running sum.
+  double sum = raw.head(window).sum();
+  double best_sum = sum;
+  Eigen::Index best_first = 0;
+  for (Eigen::Index first = 1; first + window <= n; ++first) {
+    sum += raw[first + window - 1] - raw[first - 1];
+    if (sum > best_sum) {
+      best_sum = sum;
+      best_first = first;
+    }
+  }
+  const double floor = (1.0 - kPeakBelowMeanTop) * best_sum / static_cast<double>(window);
+  const double ceiling = raw.maxCoeff();
+  if (fit.torque > ceiling) fit.torque = ceiling;
+  if (fit.torque < floor) fit = {angle[best_first + window / 2], floor};
+  return fit;
+}
+
 double angle_of_peak(const Eigen::Ref<const Eigen::ArrayXd>& directed_torque,
                      const Eigen::Ref<const Eigen::ArrayXd>& angle, Eigen::Index peak) {
   return fit_peak(directed_torque, angle, peak).angle;

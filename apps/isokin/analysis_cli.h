@@ -25,6 +25,9 @@ struct AnalyzeOptions {
   std::optional<double> isokinetic_tolerance_percent;
   std::vector<double> torque_angles;  // empty: defaults (30°, 60°)
   std::string segmentation = "auto";  // auto | velocity | device
+  std::string peak = "isokinetic";    // isokinetic | full-range: the headline peak torque
+  std::optional<double> passive_effort_percent;  // % of the set's strongest movement
+  bool ignore_plan = false;                      // movements past the planned repetitions count too
 };
 int run_analyze(const AnalyzeOptions& options, std::ostream& out);
 

@@ -41,6 +41,19 @@ analysis::AnalysisSettings settings_from(const AnalyzeOptions& o) {
     throw std::runtime_error("analyze: --segmentation must be auto, velocity or device, got '" +
                              o.segmentation + "'");
   }
+  if (o.peak == "full-range") {
+    s.peak_basis = analysis::PeakBasis::kFullRange;
+  } else if (o.peak != "isokinetic") {
+    throw std::runtime_error("analyze: --peak must be isokinetic or full-range, got '" + o.peak +
+                             "'");
+  }
+  if (o.passive_effort_percent) {
+    if (!(*o.passive_effort_percent >= 0.0 && *o.passive_effort_percent < 100.0)) {
+      throw std::runtime_error("analyze: --passive-effort must be a % from 0 to below 100");
+    }
+    s.roles.passive_effort_fraction = *o.passive_effort_percent / 100.0;
+  }
+  if (o.ignore_plan) s.roles.limit_to_planned_repetitions = false;
   return s;
 }
 
@@ -92,6 +105,16 @@ AnalysisCommands::AnalysisCommands(CLI::App& app) {
                            "Isokinetic window: % of the set velocity (default 10)");
   analyze_cmd_->add_option("--angles", a.torque_angles, "Angles for torque-at-angle, ° (30,60)")
       ->delimiter(',');
+  analyze_cmd_
+      ->add_option("--peak", a.peak,
+                   "Headline peak torque (best repetition, ratios, deficits): isokinetic (at the "
+                   "set speed) or full-range; the other is reported beside it")
+      ->capture_default_str();
+  analyze_cmd_->add_option("--passive-effort", a.passive_effort_percent,
+                           "A movement whose mean torque is below this % of the set's strongest "
+                           "is passive, not counted (default 20; 0 = off)");
+  analyze_cmd_->add_flag("--ignore-plan", a.ignore_plan,
+                         "Count movements past the protocol's planned repetitions too");
 
   auto& i = *import_;
   import_cmd_ = app.add_subcommand(

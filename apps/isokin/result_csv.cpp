@@ -113,31 +113,33 @@ void write_results_csv(const acquisition::Session& /*session*/,
           "end_time_s,peak_torque_nm,angle_at_peak_deg,time_to_peak_s,work_j,"
           "range_of_motion_deg,mean_power_w,isokinetic_peak_torque_nm,isokinetic_work_j,"
           "acceleration_time_s,deceleration_time_s,overshoot_time_s,gravity_moment_nm,flags,"
-          "plateau_torque_nm\n";
+          "plateau_torque_nm,role,role_reason\n";
   auto sets = open_csv(dir / "sets.csv");
   sets << "set,side,velocity_deg_s,movement,muscle_group,contraction,repetitions,"
           "best_repetition,peak_torque_nm,peak_torque_per_body_mass_nm_kg,angle_at_peak_deg,"
           "total_work_j,mean_power_w,coefficient_of_variation_percent,work_fatigue_percent,"
           "endurance_ratio,thorstensson_index_percent,peak_torque_slope_nm_per_repetition,"
-          "hq_conventional,gravity_mode,limb_moment_nm,hold_angle_deg\n";
+          "hq_conventional,gravity_mode,limb_moment_nm,hold_angle_deg,counted_repetitions,"
+          "peak_basis,full_range_peak_torque_nm\n";
   for (const auto& s : analysis.sets) {
     for (const auto* m : {&s.extension, &s.flexion}) {
       for (const auto& r : m->repetitions) {
-        fmt::print(reps, "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
-                   s.set_index, drivers::to_string(s.side), num(s.velocity),
-                   drivers::to_string(r.movement), r.repetition + 1,
-                   analysis::muscle_group_name(s.joint, r.muscle),
-                   drivers::to_string(r.contraction), num(r.start_time), num(r.end_time),
-                   num(r.peak_torque), num(r.angle_at_peak), num(r.time_to_peak), num(r.work),
-                   num(r.range_of_motion), num(r.mean_power), num(r.isokinetic.peak_torque),
-                   num(r.isokinetic.work), num(r.isokinetic.acceleration_time),
-                   num(r.isokinetic.deceleration_time), num(r.isokinetic.overshoot_time),
-                   num(r.gravity_moment), r.flags, num(r.plateau_torque));
+        fmt::print(
+            reps, "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+            s.set_index, drivers::to_string(s.side), num(s.velocity),
+            drivers::to_string(r.movement), r.repetition + 1,
+            analysis::muscle_group_name(s.joint, r.muscle), drivers::to_string(r.contraction),
+            num(r.start_time), num(r.end_time), num(r.peak_torque), num(r.angle_at_peak),
+            num(r.time_to_peak), num(r.work), num(r.range_of_motion), num(r.mean_power),
+            num(r.isokinetic.peak_torque), num(r.isokinetic.work),
+            num(r.isokinetic.acceleration_time), num(r.isokinetic.deceleration_time),
+            num(r.isokinetic.overshoot_time), num(r.gravity_moment), r.flags, num(r.plateau_torque),
+            analysis::to_string(r.role), csv_field(r.role_reason));
       }
       const bool any = m->best_repetition >= 0;
       fmt::print(
-          sets, "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", s.set_index,
-          drivers::to_string(s.side), num(s.velocity), drivers::to_string(m->movement),
+          sets, "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+          s.set_index, drivers::to_string(s.side), num(s.velocity), drivers::to_string(m->movement),
           m->muscle_group, drivers::to_string(m->contraction), m->repetitions.size(),
           any ? std::to_string(m->best_repetition + 1) : std::string(),
           any ? num(m->peak_torque) : std::string(),
@@ -147,7 +149,9 @@ void write_results_csv(const acquisition::Session& /*session*/,
           num(m->fatigue.endurance_ratio), num(m->fatigue.thorstensson_index),
           num(m->fatigue.peak_torque_slope),
           std::isfinite(s.hq_ratio) ? num(s.hq_ratio) : std::string(),
-          analysis::to_string(s.gravity.mode), num(s.gravity.limb_moment), num(s.hold_angle));
+          analysis::to_string(s.gravity.mode), num(s.gravity.limb_moment), num(s.hold_angle),
+          m->counted_repetitions, any ? (m->peak_at_set_speed ? "isokinetic" : "full-range") : "",
+          any ? num(m->full_range_peak_torque) : std::string());
     }
   }
   auto ratios = open_csv(dir / "ratios.csv");

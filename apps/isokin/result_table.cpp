@@ -111,6 +111,9 @@ nlohmann::ordered_json phase_json(const analysis::PhaseResult& r,
         {{"angle_deg", settings.torque_angles[i]}, {"torque_nm", r.torque_at_angles[i]}});
   }
   nlohmann::ordered_json out = {{"repetition", r.repetition + 1},
+                                {"role", analysis::to_string(r.role)},
+                                {"role_reason", r.role_reason},
+                                {"device_marked", r.device_marked},
                                 {"start_time_s", r.start_time},
                                 {"end_time_s", r.end_time},
                                 {"peak_torque_nm", r.peak_torque},
@@ -139,15 +142,17 @@ nlohmann::ordered_json movement_json(const MovementSummary& m,
                                      drivers::Joint joint) {
   nlohmann::ordered_json reps = nlohmann::ordered_json::array();
   for (const auto& r : m.repetitions) reps.push_back(phase_json(r, settings, joint));
-  nlohmann::ordered_json j = {{"movement", drivers::to_string(m.movement)},
-                              {"muscle_group", m.muscle_group},
-                              {"contraction", drivers::to_string(m.contraction)},
-                              {"repetitions", reps},
-                              {"total_work_j", m.total_work}};
+  nlohmann::ordered_json j = {
+      {"movement", drivers::to_string(m.movement)},       {"muscle_group", m.muscle_group},
+      {"contraction", drivers::to_string(m.contraction)}, {"repetitions", reps},
+      {"counted_repetitions", m.counted_repetitions},     {"total_work_j", m.total_work}};
   if (m.best_repetition >= 0) {
     j["best_repetition"] = m.best_repetition + 1;
+    j["peak_basis"] = m.peak_at_set_speed ? "isokinetic" : "full-range";
     j["peak_torque_nm"] = m.peak_torque;
     j["angle_at_peak_deg"] = m.angle_at_peak;
+    j["full_range_peak_torque_nm"] = m.full_range_peak_torque;
+    j["full_range_angle_at_peak_deg"] = m.full_range_angle_at_peak;
     if (m.peak_torque_per_body_mass > 0.0) {
       j["peak_torque_per_body_mass_nm_kg"] = m.peak_torque_per_body_mass;
     }
@@ -165,6 +170,15 @@ nlohmann::ordered_json movement_json(const MovementSummary& m,
   return j;
 }
 
+// "quads ecc", "hams con", "ext iso": a muscle group and contraction in a table cell.
+std::string effort_label(const MovementSummary& m) {
+  std::string group = m.muscle_group;
+  if (group == "quadriceps") group = "quads";
+  if (group == "hamstrings") group = "hams";
+  if (group.starts_with("trunk ")) group = group.substr(6, 4);
+  return group + " " + std::string(drivers::to_string(m.contraction)).substr(0, 3);
+}
+
 std::string_view gravity_mode_name(analysis::GravityMode mode) {
   return analysis::to_string(mode);
 }
@@ -174,12 +188,14 @@ std::string_view gravity_mode_name(analysis::GravityMode mode) {
 void print_result_table(const acquisition::Session& session,
                         const analysis::SessionAnalysis& analysis, std::ostream& out) {
   const auto cols = columns(analysis);
-  fmt::print(out, "Subject {}{}; {} sets; peak torque of the best repetition\n",
-             session.info.subject.id,
-             session.info.subject.body_mass_kg > 0.0
-                 ? fmt::format(" ({:.1f} kg)", session.info.subject.body_mass_kg)
-                 : std::string(),
-             session.sets.size());
+  fmt::print(
+      out, "Subject {}{}; {} sets; peak torque of the best repetition{}\n", session.info.subject.id,
+      session.info.subject.body_mass_kg > 0.0
+          ? fmt::format(" ({:.1f} kg)", session.info.subject.body_mass_kg)
+          : std::string(),
+      session.sets.size(),
+      analysis.settings.peak_basis == analysis::PeakBasis::kIsokinetic ? " (at the set speed)"
+                                                                       : " (full range)");
 
   std::string header = fmt::format("{:<{}}", "", kLabelWidth);
   std::string subheader = fmt::format("{:<{}}", "", kLabelWidth);
@@ -235,6 +251,18 @@ void print_result_table(const acquisition::Session& session,
     name[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(name[0])));
     return name + " " + unit;
   };
+  // Where a row is named after the movement, a header line names who worked how in each column.
+  for (const bool extension : {true, false}) {
+    const std::string name = label(extension, "");
+    if (name != (extension ? "Extension " : "Flexion ")) continue;
+    std::string line = fmt::format("{:<{}}", name + "(who, how)", kLabelWidth);
+    for (const auto* c : cols) {
+      const auto& m = extension ? c->extension : c->flexion;
+      line += fmt::format("{:>{}}", m.best_repetition < 0 ? std::string("-") : effort_label(m),
+                          kCellWidth);
+    }
+    fmt::print(out, "{}\n", line);
+  }
   const auto has_ext = [](const SetAnalysis& s) { return s.extension.best_repetition >= 0; };
   const auto has_flex = [](const SetAnalysis& s) { return s.flexion.best_repetition >= 0; };
   const auto has_both = [&](const SetAnalysis& s) {
@@ -275,16 +303,19 @@ void print_result_table(const acquisition::Session& session,
       label(true, "CV %"),
       [](const SetAnalysis& s) { return s.extension.coefficient_of_variation; }, "{:.1f}",
       [&](const SetAnalysis& s) { return finite(s.extension.coefficient_of_variation); });
-  row(
-      label(true, "isokinetic N·m"),
-      [](const SetAnalysis& s) { return s.extension.isokinetic_peak_torque; }, "{:.1f}",
-      [&](const SetAnalysis& s) { return finite(s.extension.isokinetic_peak_torque); });
-  // Fast flexions often peak in the acceleration (docs/analysis.md §7): their value at the set
-  // speed is worth a row of its own.
-  row(
-      label(false, "isokinetic N·m"),
-      [](const SetAnalysis& s) { return s.flexion.isokinetic_peak_torque; }, "{:.1f}",
-      [&](const SetAnalysis& s) { return finite(s.flexion.isokinetic_peak_torque); });
+  // The peak on the other basis (docs/analysis.md §7): fast flexions often peak in the
+  // acceleration, where the two differ most.
+  const bool at_set_speed = analysis.settings.peak_basis == analysis::PeakBasis::kIsokinetic;
+  for (const bool extension : {true, false}) {
+    const auto other = [extension, at_set_speed](const SetAnalysis& s) {
+      const auto& m = extension ? s.extension : s.flexion;
+      return at_set_speed ? m.full_range_peak_torque : m.isokinetic_peak_torque;
+    };
+    const auto has = [extension, other](const SetAnalysis& s) {
+      return (extension ? s.extension : s.flexion).best_repetition >= 0 && std::isfinite(other(s));
+    };
+    row(label(extension, at_set_speed ? "full-range N·m" : "isokinetic N·m"), other, "{:.1f}", has);
+  }
   row(
       label(true, "work fatigue %"),
       [](const SetAnalysis& s) { return s.extension.fatigue.work_fatigue; }, "{:.1f}",
@@ -361,7 +392,7 @@ nlohmann::ordered_json results_to_json(const acquisition::Session& session,
   const auto& st = analysis.settings;
   nlohmann::ordered_json j;
   j["schema"] = "isokin-results";
-  j["schema_version"] = 1;
+  j["schema_version"] = 2;  // 2: headline peak at the set speed, phase roles (results.md)
   // The subject with its descriptive fields (format v4), null when not recorded.
   j["session"] = subject_json(session.info.subject);
   j["session"]["created_utc"] = session.info.created_utc;
@@ -396,6 +427,11 @@ nlohmann::ordered_json results_to_json(const acquisition::Session& session,
       {"isokinetic",
        {{"tolerance_fraction", st.isokinetic.tolerance_fraction},
         {"tolerance_min_deg_s", st.isokinetic.tolerance_min}}},
+      {"peak_basis",
+       st.peak_basis == analysis::PeakBasis::kIsokinetic ? "isokinetic" : "full-range"},
+      {"roles",
+       {{"passive_effort_fraction", st.roles.passive_effort_fraction},
+        {"limit_to_planned_repetitions", st.roles.limit_to_planned_repetitions}}},
       {"torque_angles_deg", st.torque_angles},
       {"angle_curve_step_deg", st.angle_curve_step},
       {"flag_thresholds",
@@ -422,6 +458,7 @@ nlohmann::ordered_json results_to_json(const acquisition::Session& session,
                                   {"velocity_deg_s", s.velocity},
                                   {"flexion_velocity_deg_s", s.flexion_velocity},
                                   {"phases_from", s.phases_from},
+                                  {"planned_repetitions", s.planned_repetitions},
                                   {"gravity",
                                    {{"mode", gravity_mode_name(s.gravity.mode)},
                                     {"limb_moment_nm", s.gravity.limb_moment},

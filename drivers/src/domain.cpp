@@ -72,6 +72,10 @@ std::optional<ContractionMode> parse_contraction_mode(std::string_view text) {
   return std::nullopt;
 }
 
+AnatomicalRange anatomical_range(Joint joint) {
+  return joint == Joint::kTrunk ? AnatomicalRange{-40.0, 120.0} : AnatomicalRange{-20.0, 160.0};
+}
+
 std::string_view muscle_group_name(Joint joint, bool extensors) {
   if (joint == Joint::kTrunk) return extensors ? "trunk extensors" : "trunk flexors";
   return extensors ? "quadriceps" : "hamstrings";

@@ -270,7 +270,7 @@ std::unique_ptr<QChart> per_repetition_chart(const ChartPlan& plan,
     line->setPen(pen);
     line->setPointsVisible(true);
     for (const auto& rep : movement.repetitions) {
-      if ((rep.flags & analysis::kPhaseTruncated) != 0) continue;
+      if ((rep.flags & analysis::kPhaseTruncated) != 0 || !analysis::counts(rep.role)) continue;
       line->append(rep.repetition + 1, std::abs(rep.peak_torque));
       max_torque = std::max(max_torque, std::abs(rep.peak_torque));
       max_reps = std::max(max_reps, rep.repetition + 1);
@@ -557,6 +557,31 @@ QString Report::html(qreal width) const {
     }
   }
   h.table_end();
+
+  // Every movement that does not count, and why: nothing recorded disappears from the report.
+  bool any_not_counted = false;
+  for (const auto& set : analysis.sets) {
+    for (const MovementSummary* m : {&set.extension, &set.flexion}) {
+      for (const auto& rep : m->repetitions) {
+        if (analysis::counts(rep.role)) continue;
+        if (!any_not_counted) {
+          h.heading(QStringLiteral("Movements not counted"));
+          h.table_start({QStringLiteral("Set"), QStringLiteral("Movement"),
+                         QStringLiteral("Time (s)"), QStringLiteral("Peak (N·m)"),
+                         QStringLiteral("Role"), QStringLiteral("Why")});
+          any_not_counted = true;
+        }
+        h.row({QStringLiteral("%1 %2").arg(side_name(set.side), velocity_text(set.velocity)),
+               QStringLiteral("%1 %2")
+                   .arg(text(std::string(drivers::to_string(rep.movement))))
+                   .arg(rep.repetition + 1),
+               QStringLiteral("%1–%2").arg(number(rep.start_time, 1), number(rep.end_time, 1)),
+               number(std::abs(rep.peak_torque), 1),
+               text(std::string(analysis::to_string(rep.role))), text(rep.role_reason)});
+      }
+    }
+  }
+  if (any_not_counted) h.table_end();
 
   // Ratios.
   if (!analysis.ratios.empty()) {

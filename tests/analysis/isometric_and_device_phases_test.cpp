@@ -222,7 +222,16 @@ TEST(DevicePhases, AskingForDeviceColumnsASetLacksWarnsAndFindsNothing) {
   AnalysisSettings by_device;
   by_device.segmentation.source = analysis::SegmentationSource::kDevice;
   const SetAnalysis a = analysis::analyze_set(set, by_device, 0.0, 1000.0);
-  EXPECT_EQ(a.extension.repetitions.size(), 0u);
+  // The movements are listed (nothing recorded disappears), none of them as the test.
+  EXPECT_EQ(a.extension.counted_repetitions, 0);
+  EXPECT_EQ(a.flexion.counted_repetitions, 0);
+  EXPECT_EQ(a.extension.best_repetition, -1);
+  for (const auto* m : {&a.extension, &a.flexion}) {
+    for (const auto& r : m->repetitions) {
+      EXPECT_EQ(r.role, analysis::PhaseRole::kOutside);
+      EXPECT_EQ(r.role_reason, "the device marked no repetition");
+    }
+  }
   bool warned = false;
   for (const auto& w : a.warnings)
     warned = warned || w.find("device's repetition/phase") != std::string::npos;

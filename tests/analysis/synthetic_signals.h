@@ -62,6 +62,7 @@ class SyntheticSet {
     s.signals = signals_;
     s.info.setpoint.extension_velocity = extension_velocity;
     s.info.setpoint.flexion_velocity = flexion_velocity;
+    s.info.setpoint.repetitions = 0;  // no protocol planned these movements
     return s;
   }
   acquisition::SetSignals& signals() { return signals_; }

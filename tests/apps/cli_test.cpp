@@ -75,7 +75,7 @@ TEST_F(Cli, AnalyzeJsonHasEveryRepetitionAndTheSimulatedSubjectsDeficit) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["schema"], "isokin-results");
-  EXPECT_EQ(j["schema_version"], 1);
+  EXPECT_EQ(j["schema_version"], 2);
   ASSERT_EQ(j["sets"].size(), 4U);
   for (const auto& set : j["sets"]) {
     EXPECT_EQ(set["extension"]["repetitions"].size(), 5U);

@@ -66,6 +66,26 @@ struct FlagThresholds {
   double coefficient_of_variation_max = 15.0;  // % between repetitions (Biodex manual: 15 %)
 };
 
+// Which movements of a set are the test (docs/analysis.md §16, "Which movements count").
+struct RoleSettings {
+  // A movement whose mean torque over its range (work / range of motion) is below this fraction
+  // of the strongest movement of the set shows no effort: the lever carried a relaxed limb
+  // (positioning, a passive return, CPM). Submaximal but real efforts stay far above it: a
+  // fatigue set ends near 50 % of its first repetitions, the weakest H:Q reported in patients is
+  // about 0.3.
+  double passive_effort_fraction = 0.2;
+  // Movements beyond the set's planned repetitions (SetInfo setpoint) are outside the test, when
+  // the phases come from the velocity and the plan is known. Off: every effort counts.
+  bool limit_to_planned_repetitions = true;
+};
+
+// Which value is a set's headline peak torque (the best repetition, ratios, deficits, per body
+// mass); the other is reported beside it (docs/analysis.md §7).
+enum class PeakBasis {
+  kIsokinetic,  // the torque at the set speed (the isokinetic window: vendors' "windowing")
+  kFullRange,   // the whole movement, acceleration and deceleration included
+};
+
 struct AnalysisSettings {
   // Zero-phase Butterworth applied to torque and velocity: order-2 design run forward and
   // backward (4th-order zero-lag response), as recommended for biomechanical signals by
@@ -88,6 +108,8 @@ struct AnalysisSettings {
   std::vector<double> torque_angles = {30.0, 60.0};  // ° at which torque is reported
   double angle_curve_step = 1.0;  // ° grid of the torque–angle curve (angle-specific ratios)
   FlagThresholds flags;
+  RoleSettings roles;
+  PeakBasis peak_basis = PeakBasis::kIsokinetic;
 };
 
 }  // namespace isokin::analysis

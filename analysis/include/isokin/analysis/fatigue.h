@@ -16,6 +16,7 @@ LineFit fit_line(std::span<const double> values);
 
 // Needs ≥ 3 repetitions for work fatigue and slopes, ≥ 6 for Thorstensson's index, ≥ 10 for the
 // endurance ratio (non-overlapping fives); otherwise NaN.
-FatigueIndices fatigue_indices(std::span<const PhaseResult> repetitions);
+// peak_torques and works: one per repetition, in order (the same length).
+FatigueIndices fatigue_indices(std::span<const double> peak_torques, std::span<const double> works);
 
 }  // namespace isokin::analysis

@@ -12,11 +12,13 @@
 // settings.gravity = {GravityMode::kGiven, estimate_limb_moment_from_trial(...).limb_moment}
 // (gravity_correction.h) once the trial is recorded. Not thread-safe: one thread pushes.
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "isokin/acquisition/session.h"
@@ -75,6 +77,11 @@ class LiveAnalyser {
   [[nodiscard]] Buffers release_buffers();
 
  private:
+  // A phase found, waiting for its margin; device_marked: one of the device's marked runs.
+  struct PendingPhase {
+    MovementPhase phase;
+    bool device_marked = false;
+  };
   template <typename SampleAt>
   void push_samples(std::size_t count, SampleAt sample_at,
                     std::span<const acquisition::DeviceSegment> segments) noexcept;
@@ -82,8 +89,16 @@ class LiveAnalyser {
   void decide_isometric_gravity();
   bool detect(std::int64_t i, const drivers::Sample& sample,
               const acquisition::DeviceSegment& segment, MovementPhase& phase);
+  void detect_unmarked(std::int64_t i, const drivers::Sample& sample,
+                       const acquisition::DeviceSegment& segment);
+  [[nodiscard]] bool overlaps_marks(const MovementPhase& phase) const;
   void publish_ready(bool at_end);
-  void publish(const MovementPhase& phase);
+  void publish(const PendingPhase& pending);
+  // The fitted peaks bounded by the phase's raw samples (repetition_parameters.h, bound_peak).
+  void bound_peaks(PhaseResult& r, const MovementPhase& phase,
+                   const Eigen::Ref<const Eigen::ArrayXd>& raw_torque,
+                   const Eigen::Ref<const Eigen::ArrayXd>& angle,
+                   const Eigen::Ref<const Eigen::ArrayXd>& time) const;
 
   acquisition::SetInfo set_;
   double sample_rate_hz_;
@@ -104,8 +119,14 @@ class LiveAnalyser {
   std::optional<IsometricEffortDetector> effort_detector_;
   double isometric_baseline_ = 0.0;  // N·m subtracted from isometric torque (gravity from rest)
   std::vector<double> time_, torque_, angle_, velocity_;
-  std::vector<std::uint32_t> status_;   // device status, plus kTimeGap for irregular steps
-  std::vector<MovementPhase> pending_;  // found, waiting for their margin
+  std::vector<std::uint32_t> status_;  // device status, plus kTimeGap for irregular steps
+  std::vector<PendingPhase> pending_;
+  // Device-segmented sets: runs of marked samples [first, last) so far, and the open run's
+  // start (−1 = none). A movement found from the velocity that overlaps none of them is listed
+  // too, as outside the device's test (docs/analysis.md §16).
+  std::vector<std::pair<std::int64_t, std::int64_t>> marked_runs_;
+  std::int64_t marked_run_start_ = -1;
+  std::array<int, 2> published_count_{};  // phases of each movement published so far
   std::vector<PhaseResult> published_;
   std::vector<std::string> warnings_;
 };

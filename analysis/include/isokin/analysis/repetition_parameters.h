@@ -11,7 +11,10 @@
 #include <string_view>
 #include <vector>
 
+#include <string>
+
 #include "isokin/analysis/analysis_settings.h"
+#include "isokin/analysis/phase_role.h"
 #include "isokin/analysis/repetition_segmenter.h"
 
 namespace isokin::analysis {
@@ -93,6 +96,12 @@ struct PhaseResult {
   double plateau_torque = std::numeric_limits<double>::quiet_NaN();
   double gravity_moment = 0.0;  // N·m added back (T_g); 0 when the correction is off
   std::uint32_t flags = kPhaseOk;
+  // What the phase was in the test and why (set by summarize_set, docs/analysis.md §16).
+  PhaseRole role = PhaseRole::kTest;
+  std::string role_reason;
+  // The device marked this phase as one of its repetitions (sets with device segmentation);
+  // false for movements found from the velocity outside the device's marks.
+  bool device_marked = false;
 };
 
 // Sign that turns torque into directed torque for a movement (concentric assumption).
@@ -127,6 +136,17 @@ PeakFit fit_peak(const Eigen::Ref<const Eigen::ArrayXd>& directed_torque,
                  const Eigen::Ref<const Eigen::ArrayXd>& time,
                  const Eigen::Ref<const Eigen::ArrayXd>& angle,
                  const Eigen::Ref<const Eigen::ArrayXd>& velocity, Eigen::Index peak);
+
+// Bounds a fitted peak by the raw (unfiltered, gravity-corrected, directed) samples it describes
+// (docs/analysis.md §6): never above the highest raw sample, and never more than
+// kPeakBelowMeanTop below the highest mean of `window` consecutive raw samples (50 ms: what a
+// person reads as the sustained top). The fit assumes a smooth top; a broad, irregular plateau
+// (real eccentric efforts) is not one, and there the highest mean is the better reading. When
+// raised to that floor, the angle is the middle of that mean's samples.
+inline constexpr double kPeakBelowMeanTop = 0.01;
+inline constexpr double kPeakMeanWindowSeconds = 0.05;
+PeakFit bound_peak(PeakFit fit, const Eigen::Ref<const Eigen::ArrayXd>& directed_raw,
+                   const Eigen::Ref<const Eigen::ArrayXd>& angle, Eigen::Index window);
 
 // Angle of peak torque, robust to noise on flat-topped curves (vertex of a parabola fitted to the
 // top 3 % of the curve); falls back to the angle of the peak sample.

@@ -35,15 +35,26 @@ struct MovementSummary {
   MuscleGroup muscle = MuscleGroup::kExtensors;  // of the best repetition
   Contraction contraction = Contraction::kConcentric;
   std::string muscle_group;  // joint-aware name: "quadriceps", "hamstrings", "extensors"...
+  // Every phase of this movement in the set, whatever its role (PhaseResult::role); the values
+  // below are over the counted ones (test repetitions, or warm-up ones in a warm-up set).
   std::vector<PhaseResult> repetitions;
-  int best_repetition = -1;                 // index of the highest peak torque; −1 when none
-  double peak_torque = 0.0;                 // N·m, of the best repetition
+  int counted_repetitions = 0;
+  // Index into repetitions of the best counted one: the highest headline peak among those that
+  // reached the isokinetic window (any counted one when none did, with a warning); −1 = none.
+  int best_repetition = -1;
+  PeakBasis peak_basis = PeakBasis::kIsokinetic;  // what peak_torque is (AnalysisSettings)
+  // The headline: the best repetition's torque at the set speed (isokinetic basis; its
+  // full-range peak when no repetition reached the set speed) or its full-range peak.
+  double peak_torque = 0.0;                 // N·m
+  bool peak_at_set_speed = false;           // peak_torque comes from the isokinetic window
   double peak_torque_per_body_mass = 0.0;   // N·m/kg; 0 when body mass unknown
-  double angle_at_peak = 0.0;               // ° of the best repetition
-  double total_work = 0.0;                  // J, sum over repetitions
-  double mean_peak_torque = kNotAvailable;  // N·m over repetitions
-  double coefficient_of_variation = kNotAvailable;  // %, of peak torque (sample SD / mean)
-  double mean_power = kNotAvailable;                // W, mean over repetitions
+  double angle_at_peak = 0.0;               // ° of the headline peak
+  double full_range_peak_torque = 0.0;      // N·m, the best repetition's whole-movement peak
+  double full_range_angle_at_peak = 0.0;    // °
+  double total_work = 0.0;                  // J, sum over counted repetitions
+  double mean_peak_torque = kNotAvailable;  // N·m, headline peaks of the counted repetitions
+  double coefficient_of_variation = kNotAvailable;  // %, of those peaks (sample SD / mean)
+  double mean_power = kNotAvailable;                // W, mean over counted repetitions
   double isokinetic_peak_torque = kNotAvailable;    // N·m, best over isokinetic windows
   FatigueIndices fatigue;
 };
@@ -60,6 +71,7 @@ struct SetAnalysis {
   // How the phases were found (docs/analysis.md §3): "velocity", "device" (the device's own
   // repetition/phase columns) or "isometric" (efforts from the resting torque).
   std::string phases_from = "velocity";
+  int planned_repetitions = 0;  // per movement, from the protocol (setpoint); 0 = not known
   MovementSummary extension;
   MovementSummary flexion;
   // Conventional H:Q (knee) / agonist–antagonist ratio: flexor / extensor peak torque when both

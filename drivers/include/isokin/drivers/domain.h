@@ -48,6 +48,17 @@ struct PhaseEffort {
   Contraction contraction = Contraction::kConcentric;
 };
 PhaseEffort phase_effort(ContractionMode mode, Movement movement);
+// The joint angles a human joint can take (°, isokin's convention for that joint), generously:
+// a recording outside them is mapped wrongly (sign, offset or unit) or not of this joint.
+// Knee: up to 20° of hyperextension and 160° of flexion (normal ranges: about 5° of
+// hyperextension to 140-150° of flexion, Soucie et al. 2011, Haemophilia 17:500-7). Trunk:
+// 40° of extension to 120° of flexion from upright (lumbar and hip flexion together).
+struct AnatomicalRange {
+  double min = 0.0;  // °
+  double max = 0.0;  // °
+};
+AnatomicalRange anatomical_range(Joint joint);
+
 // Muscle group name for the extensors/flexors of a joint: quadriceps/hamstrings, extensors/flexors.
 std::string_view muscle_group_name(Joint joint, bool extensors);
 

@@ -367,7 +367,8 @@ TEST_F(Import, FailuresSayWhereAndLeaveNothingBehind) {
   const auto n = run("import '" + notes.string() + "' --out '" + out.string() + "'");
   EXPECT_NE(n.exit_code, 0);
   EXPECT_NE(
-      n.err.find("give --format one of biodex, biodex-6line, isomed, vicon-csv, c3d, mat, csv"),
+      n.err.find(
+          "give --format one of biodex, contrex, biodex-6line, isomed, vicon-csv, c3d, mat, csv"),
       std::string::npos)
       << n.err;
   const auto f = run("import '" + notes.string() + "' --format excel --out '" + out.string() + "'");

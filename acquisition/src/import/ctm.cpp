@@ -352,6 +352,33 @@ void read_context(const CtmHeader& header, const Program& program, const AngleMa
   }
 }
 
+// The data rows, which must number the header's `samples` (a cut file is refused, never
+// imported in part), or the error saying why there are none.
+Rows read_samples(const Lines& lines, const CtmHeader& header, const std::string& file) {
+  const double announced = header.required_number("Measurement", "samples");
+  if (announced < 0 || announced != std::floor(announced) || announced > 1e9) {
+    fail_at(file, header.line_of("Measurement", "samples"),
+            fmt::format("samples '{:g}' is not a count", announced));
+  }
+  const auto samples = static_cast<std::size_t>(announced);
+  if (!header.has_data()) {
+    fail(file, fmt::format("holds no samples: no [data] section (a .CTA file holds only a "
+                           "test's settings; its header announces {} samples)",
+                           samples));
+  }
+  Rows rows = read_rows(lines, header.data_index() + 1, file);
+  if (rows.torque.empty()) fail(file, "holds no samples: the [data] section is empty");
+  if (rows.torque.size() != samples) {
+    fail(file, fmt::format("the header announces {} samples (line {}) but the data holds {} "
+                           "(lines {}-{}): {}",
+                           samples, header.line_of("Measurement", "samples"), rows.torque.size(),
+                           rows.first_line, rows.last_line,
+                           rows.torque.size() < samples ? "the file is cut short"
+                                                        : "more rows than announced"));
+  }
+  return rows;
+}
+
 std::string joined(const HeaderLine* entry) {
   if (entry == nullptr) return {};
   std::string text;
@@ -359,6 +386,36 @@ std::string joined(const HeaderLine* entry) {
     if (!trim(v).empty()) text += (text.empty() ? "" : " ") + latin1_to_utf8(trim(v));
   }
   return text;
+}
+
+// How the file was mapped, with the header values isokin does not use (kept for a reader).
+std::string mapping_of(const CtmHeader& header, const Program& program, const Rows& rows,
+                       int angle_sign, int velocity_sign,
+                       const std::vector<std::string>& warnings) {
+  nlohmann::ordered_json mapping = {
+      {"time", "row / samplingrate"},
+      {"torque", "column 1 (N·m) × torque_sign"},
+      {"velocity", "column 2 (°/s) × velocity_sign"},
+      {"angle", "column 3 (device degrees from the anatomical zero) × angle_sign"},
+      {"angle_sign", angle_sign},
+      {"velocity_sign", velocity_sign},
+      {"torque_sign", -velocity_sign},
+      {"samples", rows.torque.size()},
+      {"terminator", rows.terminator_line == 0
+                         ? std::string("none")
+                         : fmt::format("dropped (line {}: 0 0 0)", rows.terminator_line)},
+      {"pattern", joined(header.find("Configuration", "pattern"))},
+      {"program", program.text},
+      {"extension", move_kind_name(program.extension)},
+      {"flexion", move_kind_name(program.flexion)},
+      {"speed", joined(header.find("Configuration", "speed"))},
+      {"anatomical_zero", joined(header.find("SetUp", "anatomical zero"))},
+      {"device_gravity_correction", joined(header.find("Configuration", "gravity"))},
+      {"device_filter", joined(header.find("filter", "filter"))},
+      {"device_marks",
+       "[markers by index] move 1 / move 2: repetition and phase (1 extension, 2 flexion)"},
+      {"warnings", warnings}};
+  return mapping.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace
@@ -383,27 +440,7 @@ ImportedRecording import_contrex(std::string_view content, const std::string& fi
     fail_at(file, header.line_of("Measurement", "samplingrate"),
             fmt::format("samplingrate {:g} Hz is not a sample rate", rate));
   }
-  const double announced = header.required_number("Measurement", "samples");
-  if (announced < 0 || announced != std::floor(announced) || announced > 1e9) {
-    fail_at(file, header.line_of("Measurement", "samples"),
-            fmt::format("samples '{:g}' is not a count", announced));
-  }
-  const auto samples = static_cast<std::size_t>(announced);
-  if (!header.has_data()) {
-    fail(file, fmt::format("holds no samples: no [data] section (a .CTA file holds only a "
-                           "test's settings; its header announces {} samples)",
-                           samples));
-  }
-  const Rows rows = read_rows(lines, header.data_index() + 1, file);
-  if (rows.torque.empty()) fail(file, "holds no samples: the [data] section is empty");
-  if (rows.torque.size() != samples) {
-    fail(file, fmt::format("the header announces {} samples (line {}) but the data holds {} "
-                           "(lines {}-{}): {}",
-                           samples, header.line_of("Measurement", "samples"), rows.torque.size(),
-                           rows.first_line, rows.last_line,
-                           rows.torque.size() < samples ? "the file is cut short"
-                                                        : "more rows than announced"));
-  }
+  const Rows rows = read_samples(lines, header, file);
 
   ImportedRecording rec;
   rec.format = ImportFormat::kConTrex;
@@ -449,30 +486,7 @@ ImportedRecording import_contrex(std::string_view content, const std::string& fi
   rec.calibration = {{"torque", static_cast<double>(torque_sign), 0.0},
                      {"angle", static_cast<double>(angle.sign), 0.0},
                      {"velocity", static_cast<double>(velocity_sign), 0.0}};
-  nlohmann::ordered_json mapping = {
-      {"time", "row / samplingrate"},
-      {"torque", "column 1 (N·m) × torque_sign"},
-      {"velocity", "column 2 (°/s) × velocity_sign"},
-      {"angle", "column 3 (device degrees from the anatomical zero) × angle_sign"},
-      {"angle_sign", angle.sign},
-      {"velocity_sign", velocity_sign},
-      {"torque_sign", torque_sign},
-      {"samples", n},
-      {"terminator", rows.terminator_line == 0
-                         ? std::string("none")
-                         : fmt::format("dropped (line {}: 0 0 0)", rows.terminator_line)},
-      {"pattern", joined(header.find("Configuration", "pattern"))},
-      {"program", program.text},
-      {"extension", move_kind_name(program.extension)},
-      {"flexion", move_kind_name(program.flexion)},
-      {"speed", joined(header.find("Configuration", "speed"))},
-      {"anatomical_zero", joined(header.find("SetUp", "anatomical zero"))},
-      {"device_gravity_correction", joined(header.find("Configuration", "gravity"))},
-      {"device_filter", joined(header.find("filter", "filter"))},
-      {"device_marks",
-       "[markers by index] move 1 / move 2: repetition and phase (1 extension, 2 flexion)"},
-      {"warnings", warnings}};
-  rec.mapping_json = mapping.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  rec.mapping_json = mapping_of(header, program, rows, angle.sign, velocity_sign, warnings);
   return rec;
 }
 

@@ -201,6 +201,32 @@ TEST_F(ConTrexImport, MarkersGiveTheDevicesRepetitionsAndNothingOutside) {
   EXPECT_EQ(session.info.subject.injured_side, Side::kNone);
 }
 
+TEST_F(ConTrexImport, TheFilesOfOneVisitMustAgreeOnTheSubjectUnlessTheUserSaysIt) {
+  const auto s = synthetic(1);
+  Header heavier;
+  heavier.weight = "80";
+  heavier.side = "0\tright";
+  const std::vector<ImportedRecording> both = {
+      import_recording(write("L.CTM", ctm_text(s, {})), {}),
+      import_recording(write("R.CTM", ctm_text(s, heavier)), {})};
+  const std::vector<ImportContext> unsaid(2);
+  try {
+    (void)isokin::acquisition::to_session(both, unsaid);
+    ADD_FAILURE() << "two body masses in one session";
+  } catch (const std::invalid_argument& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("L.CTM and "), std::string::npos) << m;
+    EXPECT_NE(m.find("R.CTM differ in the subject's body mass"), std::string::npos) << m;
+  }
+  std::vector<ImportContext> said(2);
+  for (auto& c : said) c.body_mass_kg = 75.0;
+  said[0].side = Side::kRight;  // the user's side wins over the header's left
+  const auto session = isokin::acquisition::to_session(both, said);
+  EXPECT_EQ(session.info.subject.body_mass_kg, 75.0);
+  EXPECT_EQ(session.sets[0].info.setpoint.side, Side::kRight);
+  EXPECT_EQ(session.sets[1].info.setpoint.side, Side::kRight);  // its header's
+}
+
 TEST_F(ConTrexImport, ProgramsMapToModesPerDirection) {
   const auto s = synthetic(1);
   const auto mode_of = [&](const std::string& program, const std::string& speed) {

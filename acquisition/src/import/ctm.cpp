@@ -319,12 +319,13 @@ Program program_of(const CtmHeader& header, std::vector<std::string>& warnings) 
 void read_context(const CtmHeader& header, const Program& program, const AngleMapping& angle,
                   ImportedRecording& rec, std::vector<std::string>& warnings) {
   auto& context = rec.header;
-  const int pattern = static_cast<int>(header.number("Configuration", "pattern").value_or(0));
+  // Compared as written: a code is not a quantity (and an absurd one must not overflow an int).
+  const auto pattern = trim(header.value("Configuration", "pattern"));
   context.joint = drivers::Joint::kKnee;
-  if (pattern != kKneeExtensionFlexion) {
+  if (pattern != std::to_string(kKneeExtensionFlexion)) {
     warnings.push_back(fmt::format(
         "pattern {} '{}' is not the knee extension/flexion pattern (210): imported as the knee",
-        pattern, latin1_to_utf8(header.value("Configuration", "pattern", 1))));
+        latin1_to_utf8(pattern), latin1_to_utf8(header.value("Configuration", "pattern", 1))));
   }
   context.side =
       side_of(header.value("Configuration", "side"), header.value("Configuration", "side", 1));

@@ -51,11 +51,14 @@ struct ImportOptions {
   std::filesystem::path profile;    // c3d: channel map JSON
   std::string variable;             // mat: variable name
   double rom_start_angle = 0.0;     // isomed: flexion at position 0
+  // Not given (side_given false, empty, nullopt): what the file's header says (Con-Trex), else
+  // right, knee, concentric/concentric, unknown velocity (estimated per phase), no body mass.
   std::string side = "right";
-  std::string joint = "knee";
-  double velocity = 0.0;  // °/s set velocity, 0 = unknown (estimated per phase)
+  std::string joint;               // knee or trunk
+  std::string mode;                // a ContractionMode name, e.g. isometric
+  std::optional<double> velocity;  // °/s set velocity, both directions
   std::string subject = "anonymous";
-  double body_mass_kg = 0.0;
+  std::optional<double> body_mass_kg;
   SubjectDetailOptions subject_details;  // sex, age, sport, dominant and injured side
 };
 // Imports options.file (acquisition/import.h) and writes the session file.

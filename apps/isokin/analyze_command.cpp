@@ -121,18 +121,20 @@ AnalysisCommands::AnalysisCommands(CLI::App& app) {
       "import",
       "Turn another program's recordings (vendor export, C3D, .mat, CSV) into session files: "
       "one file, a folder, or the files a --manifest lists");
-  import_cmd_->add_option("PATHS", i.inputs,
-                          "Recording: Biodex or IsoMed export, Vicon devices CSV, C3D, .mat, or "
-                          "any delimited text; or several, or folders (one session per file, "
-                          "--side required)");
+  import_cmd_->add_option(
+      "PATHS", i.inputs,
+      "Recording: Biodex, Con-Trex or IsoMed export, Vicon devices CSV, C3D, .mat, or "
+      "any delimited text; or several, or folders (one session per file; "
+      "--side unless each file says its side)");
   import_cmd_->add_option(
       "--manifest", i.manifest,
       "CSV listing the files with their subject, session, side, velocity, subject details and "
       "import options (columns: docs/import-formats.md); a subject's files of one session become "
       "one session file, one set per file");
-  import_cmd_->add_option("--format", i.format,
-                          "biodex, biodex-6line, isomed, vicon-csv, c3d, mat or csv (default: "
-                          "detected from the content; csv when --columns is given)");
+  import_cmd_->add_option(
+      "--format", i.format,
+      "biodex, contrex, biodex-6line, isomed, vicon-csv, c3d, mat or csv (default: "
+      "detected from the content; csv when --columns is given)");
   import_cmd_->add_option("--columns", i.columns,
                           "time=COL,torque=COL,angle=COL,velocity=COL; COL is a 1-based number "
                           "or a header name; time and velocity may be omitted (csv, mat; "
@@ -160,12 +162,20 @@ AnalysisCommands::AnalysisCommands(CLI::App& app) {
   import_cmd_->add_option("--limits", i.limits,
                           "CHANNEL=MIN,MAX: raw range of torque or angle (e.g. torque=0,1023 for "
                           "a 10-bit ADC); samples at a limit are marked clipped (repeatable)");
-  import_cmd_->add_option("--side", i.side, "left or right")->capture_default_str();
-  import_cmd_->add_option("--joint", i.joint, "knee or trunk")->capture_default_str();
+  import_cmd_->add_option("--side", i.side,
+                          "left or right (default: what the file says (Con-Trex), else right)");
+  import_cmd_->add_option("--joint", i.joint,
+                          "knee or trunk (default: what the file says (Con-Trex), else knee)");
+  import_cmd_->add_option("--mode", i.mode,
+                          "isometric, concentric/concentric, concentric/eccentric or "
+                          "eccentric/eccentric (default: what the file says, else "
+                          "concentric/concentric); isometric: efforts against a held lever");
   import_cmd_->add_option("--velocity", i.velocity,
-                          "Set velocity, °/s (default: estimated from each movement)");
+                          "Set velocity, °/s (default: what the file says (Con-Trex), else "
+                          "estimated from each movement)");
   import_cmd_->add_option("--subject", i.subject, "Pseudonymous subject id");
-  import_cmd_->add_option("--body-mass", i.body_mass_kg, "Subject body mass, kg");
+  import_cmd_->add_option("--body-mass", i.body_mass_kg,
+                          "Subject body mass, kg (default: what the file says (Con-Trex))");
   add_subject_detail_options(*import_cmd_, i.subject_details);
 }
 

@@ -64,7 +64,9 @@ acquisition::SubjectInfo demo_subject(std::uint64_t seed) {
   return subject;
 }
 
-// The demo is the shipped bilateral 60/180 °/s protocol on the simulator, as fast as it goes.
+// The demo is the shipped bilateral 60/180 °/s protocol on the simulator, as fast as it goes:
+// each side's passive gravity trial, then its test sets, so the results are gravity-corrected
+// from the trial (docs/analysis.md).
 int run_demo(const DemoOptions& options, std::ostream& out) {
   const auto protocol = acquisition::load_protocol(
       acquisition::find_protocol("knee-60-180-bilateral", {shipped_protocols_dir()}));
@@ -88,14 +90,17 @@ int run_demo(const DemoOptions& options, std::ostream& out) {
   session.info.device = device->describe();
   const std::size_t count = session.plan.size();
   session.on_set_end = [&](const acquisition::SetInfo& set, const acquisition::SetStats& stats) {
-    fmt::print(out, "  set {}/{}: {:<5} {:>3.0f} °/s, {} repetitions: {} samples, {} dropped, {}\n",
+    const std::string what = set.kind == acquisition::kSetKindGravity
+                                 ? std::string("gravity trial (limb relaxed)")
+                                 : fmt::format("{} repetitions", set.setpoint.repetitions);
+    fmt::print(out, "  set {}/{}: {:<5} {:>3.0f} °/s, {}: {} samples, {} dropped, {}\n",
                set.index + 1, count, drivers::to_string(set.setpoint.side),
-               set.setpoint.extension_velocity, set.setpoint.repetitions, stats.sample_count,
-               stats.dropped_samples, stats.complete ? "complete" : stats.end_reason);
+               set.setpoint.extension_velocity, what, stats.sample_count, stats.dropped_samples,
+               stats.complete ? "complete" : stats.end_reason);
   };
 
-  fmt::print(out, "Simulating a bilateral knee test (seed {}) into {}\n", options.seed,
-             options.out.string());
+  fmt::print(out, "Simulating a bilateral knee test with gravity trials (seed {}) into {}\n",
+             options.seed, options.out.string());
   record_live_session(*device, session, out);
   device->close();
 

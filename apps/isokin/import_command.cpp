@@ -14,21 +14,33 @@
 namespace isokin::cli {
 
 acquisition::ImportContext import_context(const ImportOptions& o) {
-  const auto joint = drivers::parse_joint(o.joint);
-  if (!joint) {
+  const auto joint =
+      o.joint.empty() ? std::optional<drivers::Joint>() : drivers::parse_joint(o.joint);
+  if (!o.joint.empty() && !joint) {
     throw std::runtime_error("import: --joint must be knee or trunk, got '" + o.joint + "'");
   }
+  acquisition::ImportContext context;
+  context.joint = joint;
   // The trunk is tested once, not per side.
-  const std::optional<drivers::Side> side =
-      *joint == drivers::Joint::kTrunk ? drivers::Side::kNone : drivers::parse_side(o.side);
-  if (!side || (*side == drivers::Side::kNone && *joint != drivers::Joint::kTrunk)) {
-    throw std::runtime_error("import: --side must be left or right, got '" + o.side + "'");
+  if (joint == drivers::Joint::kTrunk) {
+    context.side = drivers::Side::kNone;
+  } else if (o.side_given) {
+    context.side = drivers::parse_side(o.side);
+    if (!context.side || *context.side == drivers::Side::kNone) {
+      throw std::runtime_error("import: --side must be left or right, got '" + o.side + "'");
+    }
+  }
+  if (!o.mode.empty()) {
+    context.mode = drivers::parse_contraction_mode(o.mode);
+    if (!context.mode) {
+      throw std::runtime_error(
+          "import: --mode must be isometric, concentric/concentric, "
+          "concentric/eccentric or eccentric/eccentric, got '" +
+          o.mode + "'");
+    }
   }
   acquisition::SubjectInfo subject;  // checked before anything is read
   apply_subject_details(o.subject_details, subject);
-  acquisition::ImportContext context;
-  context.joint = *joint;
-  context.side = *side;
   context.set_velocity = o.velocity;
   context.subject = o.subject;
   context.body_mass_kg = o.body_mass_kg;

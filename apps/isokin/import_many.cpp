@@ -31,6 +31,8 @@ struct PlannedFile {
   fs::path file;
   ImportOptions options;
   std::string where;
+  // Said when neither the options nor the file's header give the side (a Con-Trex file does).
+  std::string no_side;
 };
 
 // One session file to write from one or more files; `problems` stop it being written.
@@ -119,6 +121,11 @@ const std::vector<ManifestColumn>& manifest_columns() {
        [](O& o, S c, B) {
          o.joint = one_of(c, {"knee", "trunk"});
        }},
+      {"mode",
+       [](O& o, S c, B) {
+         o.mode = one_of(c, {"isometric", "concentric/concentric", "concentric/eccentric",
+                             "eccentric/eccentric"});
+       }},
       {"velocity", [](O& o, S c, B) { o.velocity = number_cell(c); }},
       {"body_mass", [](O& o, S c, B) { o.body_mass_kg = number_cell(c); }},
       {"sex",
@@ -167,8 +174,10 @@ std::string subject_conflict(const PlannedFile& a, const PlannedFile& b) {
     return fmt::format("{} '{}' differs from {}'s '{}' in the same session", what, v, a.where, u);
   };
   if (x.body_mass_kg != y.body_mass_kg) {
-    return differ("body_mass", fmt::format("{:g}", x.body_mass_kg),
-                  fmt::format("{:g}", y.body_mass_kg));
+    const auto mass = [](const std::optional<double>& kg) {
+      return kg ? fmt::format("{:g}", *kg) : std::string("(not given)");
+    };
+    return differ("body_mass", mass(x.body_mass_kg), mass(y.body_mass_kg));
   }
   const auto& p = x.subject_details;
   const auto& q = y.subject_details;
@@ -227,7 +236,10 @@ std::vector<PlannedSession> plan_manifest(const ImportOptions& defaults) {
   std::map<fs::path, std::string> row_of_file;        // each file listed once
   for (std::size_t r = 1; r < records.size(); ++r) {
     const auto& record = records[r];
-    PlannedFile planned{{}, defaults, fmt::format("{}:{}", manifest.string(), record.line)};
+    PlannedFile planned{{},
+                        defaults,
+                        fmt::format("{}:{}", manifest.string(), record.line),
+                        "no side: give a 'side' column (left or right) or --side"};
     planned.options.manifest.clear();
     std::vector<std::string> problems;
     if (record.fields.size() != header.fields.size()) {
@@ -250,10 +262,6 @@ std::vector<PlannedSession> plan_manifest(const ImportOptions& defaults) {
     const std::string subject =
         subject_column < record.fields.size() ? record.fields[subject_column] : std::string();
     if (planned.file.empty()) problems.push_back(planned.where + ": no file");
-    if (!defaults.side_given && !planned.options.side_given && planned.options.joint != "trunk") {
-      problems.push_back(planned.where +
-                         ": no side: give a 'side' column (left or right) or --side");
-    }
     if (!planned.file.empty()) {
       const auto [it, first] =
           row_of_file.emplace(fs::absolute(planned.file).lexically_normal(), planned.where);
@@ -286,11 +294,6 @@ std::vector<PlannedSession> plan_manifest(const ImportOptions& defaults) {
 
 // Folders (their files, recursively, sorted; hidden files skipped) and files: one session each.
 std::vector<PlannedSession> plan_files(const ImportOptions& defaults) {
-  if (!defaults.side_given && defaults.joint != "trunk") {
-    throw std::runtime_error(
-        "import: several recordings need --side (the same for all), or a --manifest with a "
-        "'side' column");
-  }
   std::vector<fs::path> files;
   for (const auto& input : defaults.inputs) {
     if (fs::is_directory(input)) {
@@ -311,7 +314,12 @@ std::vector<PlannedSession> plan_files(const ImportOptions& defaults) {
   std::vector<PlannedSession> sessions;
   std::map<fs::path, fs::path> source_of;  // output → the file that is written there
   for (const auto& file : files) {
-    PlannedFile planned{file, defaults, {}};
+    PlannedFile planned{file,
+                        defaults,
+                        {},
+                        file.string() +
+                            ": the file does not say its side: several recordings need --side "
+                            "(the same for all), or a --manifest with a 'side' column"};
     planned.options.file = file;
     PlannedSession session{defaults.out_dir / (file.stem().string() + ".h5"), {}, {}};
     const auto [it, first] = source_of.emplace(session.out, file);
@@ -348,6 +356,9 @@ int run_import_many(const ImportOptions& options, std::ostream& out, std::ostrea
             contexts.push_back(import_context(planned.options));
             recordings.push_back(
                 acquisition::import_recording(planned.file, importer_options(planned.options)));
+            if (!contexts.back().side && !recordings.back().header.side) {
+              throw std::runtime_error(planned.no_side);
+            }
           } catch (const std::exception& e) {
             throw std::runtime_error(where + e.what());
           }

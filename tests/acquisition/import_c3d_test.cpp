@@ -15,6 +15,7 @@
 
 #include "isokin/acquisition/c3d.h"
 #include "isokin/acquisition/import.h"
+#include "support/realdata.h"
 
 namespace {
 
@@ -272,6 +273,7 @@ TEST(C3dReader, PointsAreSkippedAndUnsignedIntegersRead) {
 }
 
 TEST(C3dReader, TheRealBiodexTrialMatchesAnIndependentReader) {
+  ISOKIN_SKIP_WITHOUT_REALDATA("biodex-analog-c3d");
   const C3dAnalog a = read_c3d_analog(kRealC3d);
   EXPECT_EQ(a.processor, C3dAnalog::Processor::kIntel);
   EXPECT_TRUE(a.float_data);
@@ -305,6 +307,7 @@ TEST(C3dReader, TheRealBiodexTrialMatchesAnIndependentReader) {
 }
 
 TEST(C3dImport, TheAuthorsChannelMapGivesDegreesAndNewtonMetres) {
+  ISOKIN_SKIP_WITHOUT_REALDATA("biodex-analog-c3d");
   const fs::path dir = fs::temp_directory_path() / ("isokin-c3d-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   const fs::path profile = dir / "biodex-c3d.json";
@@ -344,6 +347,7 @@ TEST(C3dImport, TheAuthorsChannelMapGivesDegreesAndNewtonMetres) {
 }
 
 TEST(C3dImport, AChannelMapKeyOfTheWrongTypeNamesTheProfile) {
+  ISOKIN_SKIP_WITHOUT_REALDATA("biodex-analog-c3d");
   const fs::path dir = fs::temp_directory_path() / ("isokin-c3d-map-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   const fs::path profile = dir / "biodex-c3d.json";

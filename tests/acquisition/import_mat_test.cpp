@@ -12,6 +12,7 @@
 
 #include "isokin/acquisition/import.h"
 #include "isokin/acquisition/session_file.h"
+#include "support/realdata.h"
 
 namespace {
 
@@ -52,6 +53,7 @@ class MatImport : public ::testing::Test {
 };
 
 TEST_F(MatImport, CountsCalibrateToTheLabsOwnExport) {
+  ISOKIN_SKIP_WITHOUT_REALDATA("biodex-system2-analog-adc");
   const auto mat = import_recording(kAdc / "Messung_Armin.mat", adc_options(false));
   EXPECT_EQ(mat.format, ImportFormat::kMat);  // detected from the content
   // test.txt: the lab software's calibration of the same 1427 rows (';', decimal comma).
@@ -77,6 +79,7 @@ TEST_F(MatImport, CountsCalibrateToTheLabsOwnExport) {
 }
 
 TEST_F(MatImport, ErichsTrialByHandAndPlausibility) {
+  ISOKIN_SKIP_WITHOUT_REALDATA("biodex-system2-analog-adc");
   const auto rec = import_recording(kAdc / "Messung_Erich.mat", adc_options(true));
   const auto& s = rec.signals;
   ASSERT_EQ(s.size(), 1025U);  // OrigWerte is 1025×3 (scipy.io.loadmat)
@@ -111,6 +114,7 @@ TEST_F(MatImport, ErichsTrialByHandAndPlausibility) {
 }
 
 TEST_F(MatImport, WriteAndReadBackAsASessionFile) {
+  ISOKIN_SKIP_WITHOUT_REALDATA("biodex-system2-analog-adc");
   const auto rec = import_recording(kAdc / "MVC_Armin.mat", adc_options(true));
   const fs::path out = dir_ / "MVC_Armin.h5";
   isokin::acquisition::write_imported_session(rec, {}, out);
@@ -124,6 +128,8 @@ TEST_F(MatImport, WriteAndReadBackAsASessionFile) {
 }
 
 TEST_F(MatImport, MalformedFilesAndOptionsGiveClearErrors) {
+  ISOKIN_SKIP_WITHOUT_REALDATA("biodex-system2-analog-adc");
+  ISOKIN_SKIP_WITHOUT_REALDATA("biodex-analog-c3d");
   // Truncated copy.
   std::ifstream in(kAdc / "Messung_Armin.mat", std::ios::binary);
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "isokin/acquisition/import.h"
+#include "support/realdata.h"
 
 namespace {
 
@@ -44,6 +45,7 @@ std::string error_of(std::string_view content, const ImportOptions& o) {
 }
 
 TEST(DelimitedImport, CountsCalibrateToTheLabsExportLineByLine) {
+  ISOKIN_SKIP_WITHOUT_REALDATA("biodex-system2-analog-adc");
   const auto ours = import_recording(kAdc / "Armin_Messung", counts_options());
   EXPECT_EQ(ours.format, ImportFormat::kDelimited);  // --columns without --format
   // test.txt parsed here independently: ';' fields, decimal comma.
@@ -76,6 +78,7 @@ TEST(DelimitedImport, CountsCalibrateToTheLabsExportLineByLine) {
 }
 
 TEST(DelimitedImport, MalformedVariantsNameLineAndColumn) {
+  ISOKIN_SKIP_WITHOUT_REALDATA("biodex-system2-analog-adc");
   const std::string good =
       slurp(kAdc / "Armin_Messung").substr(0, std::size_t{12} * 20);  // 20 lines
   const auto o = counts_options();

@@ -326,7 +326,8 @@ TEST_F(VendorImport, UnknownContentListsTheFormats) {
   const auto file = write("notes.txt", "hello\nthis is not a recording\n");
   const std::string e = error_of(file);
   EXPECT_NE(e.find(file.string() + ": cannot tell the format"), std::string::npos) << e;
-  EXPECT_NE(e.find("biodex, biodex-6line, isomed, vicon-csv, c3d, mat, csv"), std::string::npos);
+  EXPECT_NE(e.find("biodex, contrex, biodex-6line, isomed, vicon-csv, c3d, mat, csv"),
+            std::string::npos);
   EXPECT_EQ(error_of(write("empty.txt", "")).find("cannot tell the format") != std::string::npos,
             true);
 }

@@ -86,8 +86,10 @@ class Batch : public ::testing::Test {
          {"subject_id", "sex", "age_years", "sport", "dominant_side", "injured_side"}) {
       EXPECT_EQ(j["session"][key], s[key]) << key;
     }
+    // Set 1: the first test set (set 0 is the right side's gravity trial).
+    EXPECT_EQ(j["sets"][0]["set_index"], 1);
     const std::string expected = one.string() + "," + subject +
-                                 ",0,right,test,60,,extension,quadriceps,concentric,peak_torque," +
+                                 ",1,right,test,60,,extension,quadriceps,concentric,peak_torque," +
                                  fmt::format("{}", peak) + ",N·m\n";
     EXPECT_NE(table.find(expected), std::string::npos) << expected;
   }

@@ -59,13 +59,40 @@ TEST_F(Cli, DemoRecordsAFileAndPrintsTheResultTable) {
   EXPECT_EQ(out.find("warning"), std::string::npos) << out;
 }
 
+// The demo measures gravity: each side's passive trial gives the limb moment, and every test
+// set is corrected with it. The simulator's limb: 6.1 % of its 75 kg body mass, centre of mass
+// 0.25 m from the knee (SimulationSettings::limb_gravity_moment), 11.22 N·m.
+TEST_F(Cli, TheDemoIsGravityCorrectedFromItsTrials) {
+  ASSERT_EQ(demo_result_.exit_code, 0) << demo_result_.err;
+  const std::string& out = demo_result_.out;
+  EXPECT_EQ(out.find("gravity correction off"), std::string::npos) << out;
+  EXPECT_NE(out.find("set 1/6: right  30 °/s, gravity trial (limb relaxed)"), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("gravity trial (set 0, right): limb moment"), std::string::npos) << out;
+  EXPECT_NE(out.find("gravity trial (set 3, left): limb moment"), std::string::npos) << out;
+  const double truth = 75.0 * 0.061 * 9.81 * 0.25;
+  const auto r = run("analyze --json '" + demo_.string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["gravity_trials"].size(), 2U);
+  for (const auto& trial : j["gravity_trials"]) {
+    EXPECT_EQ(trial["mode"], "from-trial");
+    EXPECT_NEAR(trial["limb_moment_nm"].get<double>(), truth, 0.01 * truth) << trial.dump();
+  }
+  ASSERT_EQ(j["sets"].size(), 4U);
+  for (const auto& set : j["sets"]) {
+    EXPECT_EQ(set["gravity"]["mode"], "from-trial") << set["gravity"].dump();
+    EXPECT_NEAR(set["gravity"]["limb_moment_nm"].get<double>(), truth, 0.01 * truth);
+  }
+}
+
 TEST_F(Cli, InfoDescribesTheDemoSession) {
   ASSERT_EQ(demo_result_.exit_code, 0);
   const auto r = run("info '" + demo_.string() + "'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("format version 4, complete"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("DEMO-005"), std::string::npos) << r.out;  // the id follows the seed
-  EXPECT_NE(r.out.find("sets         4"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("DEMO-005"), std::string::npos) << r.out;        // the id follows the seed
+  EXPECT_NE(r.out.find("sets         6"), std::string::npos) << r.out;  // 2 gravity trials
   EXPECT_NE(r.out.find("2000 Hz"), std::string::npos) << r.out;
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "support/cli_runner.h"
+#include "support/realdata.h"
 
 namespace {
 
@@ -220,6 +221,8 @@ TEST_F(Cohort, RunAndImportStoreTheSubjectDetails) {
   }
   EXPECT_EQ(session["subject_id"], "S-10");
 
+  // The rest reads the real Biodex System 2 export.
+  ISOKIN_SKIP_WITHOUT_REALDATA("biodex-system2-analog-adc");
   const fs::path biodex = fs::path(ISOKIN_SHARED_DIR) / "realdata/biodex-system2-analog-adc";
   fs::create_directories(dir_ / "imported");
   const auto imp = run("import '" + (biodex / "test.txt").string() +

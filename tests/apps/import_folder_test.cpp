@@ -20,6 +20,7 @@
 #include "isokin/drivers/simulated_dynamometer.h"
 #include "support/biodex_export.h"
 #include "support/cli_runner.h"
+#include "support/realdata.h"
 
 namespace {
 
@@ -115,6 +116,7 @@ std::map<std::string, double> table_values(const std::string& table) {
 }
 
 TEST_F(ImportFolder, VendorExportsToResultsTableAndSummaryInTwoCommands) {
+  ISOKIN_SKIP_WITHOUT_REALDATA("biodex-system2-analog-adc");
   const fs::path exports = dir_ / "exports";
   std::ostringstream manifest;
   manifest << "file,subject,side,velocity,body_mass,sex,age,sport\n";

@@ -20,6 +20,7 @@
 #include "isokin/drivers/registry.h"
 #include "isokin/drivers/serial_device.h"
 #include "support/pty_pair.h"
+#include "support/realdata.h"
 
 namespace isokin::drivers {
 namespace {
@@ -139,6 +140,7 @@ std::vector<std::array<double, 3>> read_lab_values(const fs::path& file) {
 // Compared: for every row i, the driver's sample i against the lab's calibrated row i after the
 // profile's sign map (torque × −1; velocity and angle × +1), each to 1e-9; time = i / 1000 s.
 TEST(SerialDeviceLabReplay, ReproducesTheLabsCalibratedFileThroughAPty) {
+  ISOKIN_SKIP_WITHOUT_REALDATA("biodex-system2-analog-adc");
   const auto raw = read_raw_counts(kLabData / "Armin_Messung");
   const auto lab = read_lab_values(kLabData / "test.txt");
   ASSERT_EQ(raw.size(), 1427U);
@@ -180,6 +182,7 @@ TEST(SerialDeviceLabReplay, ReproducesTheLabsCalibratedFileThroughAPty) {
 // (isokin: velocity = d(angle)/dt), and the torque while the knee extends (angle falling) is
 // an extensor moment, positive.
 TEST(SerialDeviceLabReplay, SignMapGivesIsokinsConventionOnTheLabsData) {
+  ISOKIN_SKIP_WITHOUT_REALDATA("biodex-system2-analog-adc");
   const auto raw = read_raw_counts(kLabData / "Armin_Messung");
   PtyPair pty;
   SerialDevice device(biodex_profile(), pty.slave_path());

@@ -123,7 +123,8 @@ TEST(DesktopApp, RunsABilateralKneeTestAndReportsWhatAnalyzeComputes) {
   const QString path = finished.front().at(1).toString();
   EXPECT_TRUE(finished.front().at(0).toBool()) << "the test did not complete";
   ASSERT_TRUE(QFileInfo::exists(path)) << path.toStdString();
-  // 4 sets × 5 repetitions × 2 movements, every phase shown live.
+  // 4 test sets × 5 repetitions × 2 movements, every phase shown live (the two gravity trials
+  // have no repetitions).
   EXPECT_EQ(live->phases->rowCount(), 40);
   EXPECT_GT(live->curves->sample_count(), 1000u);
 
@@ -136,7 +137,7 @@ TEST(DesktopApp, RunsABilateralKneeTestAndReportsWhatAnalyzeComputes) {
   EXPECT_TRUE(session.complete);
   EXPECT_EQ(session.info.subject.id, "S-0142");
   EXPECT_DOUBLE_EQ(session.info.subject.body_mass_kg, 72.5);
-  EXPECT_EQ(session.sets.size(), 4u);
+  EXPECT_EQ(session.sets.size(), 6u);  // each side: gravity trial, 60 and 180 °/s
   EXPECT_EQ(session.info.subject.sex, "female");
   EXPECT_EQ(session.info.subject.age_years, 24);
   EXPECT_EQ(session.info.subject.sport, "football");
@@ -392,8 +393,12 @@ TEST(DesktopApp, AbortMidSetKeepsTheRecordingAndTheReportSaysItIsIncomplete) {
 
   const auto recorded = acquisition::read_session(plan.out);
   EXPECT_FALSE(recorded.complete);
-  ASSERT_EQ(recorded.sets.size(), 1u);
-  EXPECT_GT(recorded.sets.front().signals.time.size(), 100u);
+  // The right side's gravity trial (no phases), then the first test set, aborted.
+  ASSERT_EQ(recorded.sets.size(), 2u);
+  EXPECT_EQ(recorded.sets.front().info.kind, acquisition::kSetKindGravity);
+  EXPECT_TRUE(recorded.sets.front().stats.complete);
+  EXPECT_FALSE(recorded.sets.back().stats.complete);
+  EXPECT_GT(recorded.sets.back().signals.time.size(), 100u);
   // The window showed the report of what was recorded, marked incomplete.
   EXPECT_EQ(window.tabs()->currentIndex(), 2);
   EXPECT_TRUE(window.report_view()->browser()->toPlainText().contains(

@@ -24,7 +24,8 @@ struct FormatName {
   ImportFormat format;
   const char* name;
 };
-constexpr std::array<FormatName, 7> kFormats = {{{ImportFormat::kBiodex, "biodex"},
+constexpr std::array<FormatName, 8> kFormats = {{{ImportFormat::kBiodex, "biodex"},
+                                                 {ImportFormat::kConTrex, "contrex"},
                                                  {ImportFormat::kBiodex6Line, "biodex-6line"},
                                                  {ImportFormat::kIsoMed, "isomed"},
                                                  {ImportFormat::kViconCsv, "vicon-csv"},
@@ -100,6 +101,7 @@ std::optional<ImportFormat> detect_import_format_in(std::string_view head) {
     return ImportFormat::kMat;
   }
   if (head.substr(0, 4096).find('\0') != std::string_view::npos) return std::nullopt;
+  if (is_contrex_header(head)) return ImportFormat::kConTrex;
   const Lines lines(head);
   for (std::size_t i = 0; i < std::min<std::size_t>(3, lines.size()); ++i) {
     const auto fields = split(lines[i], ",");
@@ -181,6 +183,9 @@ ImportedRecording import_recording(std::string_view content, const std::string& 
     case ImportFormat::kBiodex6Line:
       rec = import_biodex_6line(content, name);
       break;
+    case ImportFormat::kConTrex:
+      rec = import_contrex(content, name);
+      break;
     case ImportFormat::kIsoMed:
       rec = import_isomed(content, name, options);
       break;
@@ -247,9 +252,12 @@ std::vector<DeviceSegment> device_segments(const ImportedRecording& rec) {
     if (active(begin)) {
       const DevicePhase phase =
           angle[end - 1] < angle[begin] ? DevicePhase::kExtension : DevicePhase::kFlexion;
-      // Runs are numbered in order: the vendor's own numbers restart with each set.
+      // Runs are numbered in order where the vendor's own numbers restart with each set; a
+      // vendor without sets (Con-Trex) numbers its repetitions once, and that number is kept.
       ++count;
-      for (std::size_t i = begin; i < end; ++i) segments[i] = {count, phase};
+      const bool own_numbers = marks.set.empty() && !marks.repetition.empty();
+      const int number = own_numbers ? marks.repetition[begin] : count;
+      for (std::size_t i = begin; i < end; ++i) segments[i] = {number, phase};
     }
     begin = end;
   }
@@ -311,6 +319,66 @@ void check_one_device(std::span<const ImportedRecording> recordings) {
 
 }  // namespace
 
+namespace {
+
+double median(std::vector<double> values) {
+  if (values.empty()) return 0.0;
+  const auto middle = values.begin() + static_cast<std::ptrdiff_t>(values.size() / 2);
+  std::nth_element(values.begin(), middle, values.end());
+  return *middle;
+}
+
+// The set's setpoint: what the user said, else what the file's header says, else the defaults.
+drivers::MotionSetpoint setpoint_of(const ImportedRecording& rec, const ImportContext& context) {
+  const auto& header = rec.header;
+  drivers::MotionSetpoint sp;
+  sp.joint = context.joint.value_or(header.joint.value_or(drivers::Joint::kKnee));
+  sp.side = context.side.value_or(header.side.value_or(drivers::Side::kRight));
+  sp.mode =
+      context.mode.value_or(header.mode.value_or(drivers::ContractionMode::kConcentricConcentric));
+  sp.extension_velocity = context.set_velocity.value_or(header.extension_velocity.value_or(0.0));
+  sp.flexion_velocity = context.set_velocity.value_or(header.flexion_velocity.value_or(0.0));
+  const auto& angle = rec.signals.angle;
+  if (!angle.empty()) {
+    sp.angle_min = *std::min_element(angle.begin(), angle.end());
+    sp.angle_max = *std::max_element(angle.begin(), angle.end());
+  }
+  // The programmed range is what the device was set to; recorded extremes include positioning.
+  if (header.angle_min && header.angle_max) {
+    sp.angle_min = *header.angle_min;
+    sp.angle_max = *header.angle_max;
+  }
+  // An isometric recording holds the lever still: the hold angle is where it was held.
+  if (sp.mode == drivers::ContractionMode::kIsometric) sp.hold_angle = median(angle);
+  sp.repetitions = 0;
+  return sp;
+}
+
+// A subject field the user did not give: the first file's header value, which the other files'
+// headers must not contradict (they describe one person's visit).
+template <typename T>
+std::optional<T> subject_field(std::span<const ImportedRecording> recordings,
+                               const std::optional<T>& given,
+                               std::optional<T> HeaderContext::*field, std::string_view what) {
+  if (given) return given;
+  std::optional<T> value;
+  const ImportedRecording* from = nullptr;
+  for (const auto& rec : recordings) {
+    const auto& said = rec.header.*field;
+    if (!said) continue;
+    if (value && *value != *said) {
+      throw std::invalid_argument(fmt::format(
+          "{} and {} differ in the subject's {}: give it on the command line or in the manifest",
+          from->source.string(), rec.source.string(), what));
+    }
+    value = said;
+    from = &rec;
+  }
+  return value;
+}
+
+}  // namespace
+
 Session to_session(const ImportedRecording& rec, const ImportContext& context) {
   return to_session(std::span(&rec, 1), std::span(&context, 1));
 }
@@ -329,12 +397,15 @@ Session to_session(std::span<const ImportedRecording> recordings,
   session.info.software = "isokin 0.1.0";
   session.info.protocol_name = "imported";
   session.info.subject.id = context.subject;
-  session.info.subject.body_mass_kg = context.body_mass_kg;
+  session.info.subject.body_mass_kg =
+      subject_field(recordings, context.body_mass_kg, &HeaderContext::body_mass_kg, "body mass")
+          .value_or(0.0);
   session.info.subject.sex = context.sex;
   session.info.subject.age_years = context.age_years;
   session.info.subject.sport = context.sport;
   session.info.subject.dominant_side = context.dominant_side;
-  session.info.subject.injured_side = context.injured_side;
+  session.info.subject.injured_side = subject_field(recordings, context.injured_side,
+                                                    &HeaderContext::injured_side, "involved side");
   auto& device = session.info.device;
   device.driver = "import";
   // Some formats describe each file (its name, matrix size): the common part is the format.
@@ -369,16 +440,7 @@ Session to_session(std::span<const ImportedRecording> recordings,
     set.signals = part.signals;
     set.info.index = static_cast<int>(k);
     if (recordings.size() > 1) set.info.label = part.source.filename().string();
-    set.info.setpoint.joint = part_context.joint;
-    set.info.setpoint.side = part_context.side;
-    set.info.setpoint.extension_velocity = part_context.set_velocity;
-    set.info.setpoint.flexion_velocity = part_context.set_velocity;
-    const auto& angle = part.signals.angle;
-    if (!angle.empty()) {
-      set.info.setpoint.angle_min = *std::min_element(angle.begin(), angle.end());
-      set.info.setpoint.angle_max = *std::max_element(angle.begin(), angle.end());
-    }
-    set.info.setpoint.repetitions = 0;
+    set.info.setpoint = setpoint_of(part, part_context);
     if (!part.marks.phase.empty()) {
       set.signals.device_segments = device_segments(part);
       set.info.device_segmented = true;

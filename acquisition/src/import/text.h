@@ -73,6 +73,9 @@ ImportedRecording import_delimited(std::string_view content, const std::string& 
                                    const ImportOptions& options);
 ImportedRecording import_biodex(std::string_view content, const std::string& file);
 ImportedRecording import_biodex_6line(std::string_view content, const std::string& file);
+// Con-Trex MJ: the file starts with a "[Measurement]" section holding a "samplingrate" line.
+bool is_contrex_header(std::string_view head);
+ImportedRecording import_contrex(std::string_view content, const std::string& file);
 ImportedRecording import_isomed(std::string_view content, const std::string& file,
                                 const ImportOptions& options);
 ImportedRecording import_vicon_csv(std::string_view content, const std::string& file,

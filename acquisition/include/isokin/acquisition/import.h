@@ -20,6 +20,7 @@ namespace isokin::acquisition {
 
 enum class ImportFormat {
   kBiodex,       // Biodex System 3/4 exported TXT: long header, Set Rep mSec TORQUE POSITION …
+  kConTrex,      // Con-Trex MJ .CTM export: INI-like header, [data] torque velocity angle
   kBiodex6Line,  // older Biodex text export: 6 header lines, time torque position anat. velocity
   kIsoMed,       // IsoMed 2000 raw export: 10 columns, no header, tenths of units
   kViconCsv,     // Vicon Nexus "Devices" CSV export
@@ -28,7 +29,7 @@ enum class ImportFormat {
   kDelimited,    // any delimited text, mapped with ImportOptions::columns
 };
 
-// "biodex", "biodex-6line", "isomed", "vicon-csv", "c3d", "mat", "csv".
+// "biodex", "contrex", "biodex-6line", "isomed", "vicon-csv", "c3d", "mat", "csv".
 std::string_view import_format_name(ImportFormat format);
 std::optional<ImportFormat> parse_import_format(std::string_view name);
 // All names, comma separated, for messages and help.
@@ -48,8 +49,23 @@ class ImportError : public std::runtime_error {
 struct DeviceMarks {
   std::vector<int> set;         // the device's set number
   std::vector<int> repetition;  // the device's repetition number
-  // Biodex: 1 = "Away", 2 = "Toward", 0 = neither; IsoMed: the device's phase code as written.
+  // Biodex: 1 = "Away", 2 = "Toward", 0 = neither; IsoMed: the device's phase code as written;
+  // Con-Trex: 1 = move 1 (extension), 2 = move 2 (flexion), 0 = outside the device's test.
   std::vector<int> phase;
+};
+
+// What a file's own header says about the set and the subject (Con-Trex CTM today). Each field
+// given is used for the set unless the user said otherwise (ImportContext); nullopt = not said.
+struct HeaderContext {
+  std::optional<drivers::Joint> joint;
+  std::optional<drivers::Side> side;
+  std::optional<drivers::ContractionMode> mode;
+  std::optional<double> extension_velocity;  // °/s, magnitude
+  std::optional<double> flexion_velocity;    // °/s, magnitude
+  std::optional<double> angle_min;           // ° flexion, the programmed end of extension
+  std::optional<double> angle_max;           // ° flexion, the programmed end of flexion
+  std::optional<double> body_mass_kg;
+  std::optional<drivers::Side> injured_side;  // kNone: the header says neither side
 };
 
 struct ImportedRecording {
@@ -63,6 +79,7 @@ struct ImportedRecording {
   std::vector<drivers::ChannelCalibration> calibration;  // value = gain·raw + offset
   std::string mapping_json;  // how the file was mapped (JSON object text), kept in the session
   DeviceMarks marks;
+  HeaderContext header;
 };
 
 // How to read a file. Fields a format does not use are ignored.
@@ -96,30 +113,34 @@ ImportedRecording import_recording(const std::filesystem::path& file, const Impo
 ImportedRecording import_recording(std::string_view content, const std::string& name,
                                    const ImportOptions& options);
 
-// What the file does not say: the set's context.
+// What the user says about the set: each field given overrides the file's header
+// (ImportedRecording::header); nullopt = the header's value, or the default named here when the
+// header does not say either.
 struct ImportContext {
-  drivers::Joint joint = drivers::Joint::kKnee;
-  drivers::Side side = drivers::Side::kRight;
-  double set_velocity = 0.0;  // °/s, 0 = unknown
+  std::optional<drivers::Joint> joint;           // default knee
+  std::optional<drivers::Side> side;             // default right
+  std::optional<drivers::ContractionMode> mode;  // default concentric/concentric
+  std::optional<double> set_velocity;            // °/s, both directions; default 0 = unknown
   std::string subject = "anonymous";
-  double body_mass_kg = 0.0;
-  std::string created_utc;  // empty: now
+  std::optional<double> body_mass_kg;  // default 0 = unknown
+  std::string created_utc;             // empty: now
   // The subject's descriptive fields (format version 4), as in SubjectInfo; empty = not given.
   std::string sex;
   int age_years = 0;
   std::string sport;
   std::optional<drivers::Side> dominant_side;
-  std::optional<drivers::Side> injured_side;
+  std::optional<drivers::Side> injured_side;  // default: not recorded
 };
 
-// A one-set session (the current format version) holding the recording.
+// A one-set session (the current format version) holding the recording. An isometric set's
+// hold angle is the median angle of the recording.
 Session to_session(const ImportedRecording& recording, const ImportContext& context);
 // Several recordings of one subject's visit (e.g. each side and speed exported to its own file)
 // as one session, one set per recording in the given order, so that ratios and bilateral
 // comparisons across the files are computed. The session's subject comes from contexts[0]; each
 // set's joint, side and velocity from its own context. The recordings must come from one device:
 // std::invalid_argument naming two files that differ in sample rate, model, channels or
-// calibration.
+// calibration, or whose headers give the subject different body masses or involved sides.
 Session to_session(std::span<const ImportedRecording> recordings,
                    std::span<const ImportContext> contexts);
 // Writes the recording(s) as a session file at `path`: written under a temporary name in the same

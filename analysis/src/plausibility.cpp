@@ -8,22 +8,32 @@
 namespace isokin::analysis {
 namespace {
 
-void check_angles(SetAnalysis& set, std::span<const double> angle) {
+void check_angles(SetAnalysis& set, std::span<const double> time, std::span<const double> angle) {
+  const auto range = drivers::anatomical_range(set.joint);
   double lowest = INFINITY;
   double highest = -INFINITY;
-  for (const double a : angle) {
+  std::size_t outside = 0;
+  std::size_t first = 0;
+  for (std::size_t i = 0; i < angle.size(); ++i) {
+    const double a = angle[i];
     if (!std::isfinite(a)) continue;
     lowest = std::min(lowest, a);
     highest = std::max(highest, a);
+    if (a >= range.min && a <= range.max) continue;
+    if (outside++ == 0) first = i;
   }
-  if (!(lowest <= highest)) return;
-  const auto range = drivers::anatomical_range(set.joint);
-  if (lowest >= range.min && highest <= range.max) return;
+  if (outside == 0) return;
+  const std::string joint(drivers::to_string(set.joint));
+  // A few samples are a glitch of the recording; most of them, a wrong mapping.
+  const bool glitch = static_cast<double>(outside) < kAngleGlitchFraction * angle.size();
   set.warnings.push_back(fmt::format(
-      "angles run from {:.0f}° to {:.0f}°, outside the {}'s anatomical range ({:g}° to {:g}°): "
-      "the angle's sign, offset or unit is mapped wrongly, or the joint is not a {}",
-      lowest, highest, drivers::to_string(set.joint), range.min, range.max,
-      drivers::to_string(set.joint)));
+      "{} of {} samples (the first at {:.2f} s) lie outside the {}'s anatomical range ({:g}° "
+      "to {:g}°; the recording spans {:.0f}° to {:.0f}°): {}",
+      outside, angle.size(), first < time.size() ? time[first] : 0.0, joint, range.min, range.max,
+      lowest, highest,
+      glitch
+          ? "isolated samples, a glitch of the recording"
+          : "the angle's sign, offset or unit is mapped wrongly, or the joint is not a " + joint));
 }
 
 void check_rate(SetAnalysis& set, std::span<const double> time, double nominal) {
@@ -65,7 +75,7 @@ void check_speed(SetAnalysis& set, const MovementSummary& m, double set_velocity
 
 void check_plausibility(SetAnalysis& set, std::span<const double> time,
                         std::span<const double> angle, double nominal_rate_hz) {
-  check_angles(set, angle);
+  check_angles(set, time, angle);
   check_rate(set, time, nominal_rate_hz);
   if (set.phases_from == "isometric") return;
   check_speed(set, set.extension, set.velocity);

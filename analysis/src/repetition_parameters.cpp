@@ -314,7 +314,7 @@ PeakFit bound_peak(PeakFit fit, const Eigen::Ref<const Eigen::ArrayXd>& raw,
   }
   const double floor = (1.0 - kPeakBelowMeanTop) * best_sum / static_cast<double>(window);
   const double ceiling = raw.maxCoeff();
-  if (fit.torque > ceiling) fit.torque = ceiling;
+  if (fit.torque > ceiling) fit.torque = ceiling;  // the fit's angle still places the top
   if (fit.torque < floor) fit = {angle[best_first + window / 2], floor};
   return fit;
 }

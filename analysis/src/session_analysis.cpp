@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <map>
+#include <nlohmann/json.hpp>
+#include <string>
 #include <vector>
 
 #include "isokin/analysis/gravity_correction.h"
@@ -46,6 +48,24 @@ SetAnalysis analyze_set_reusing(const acquisition::RecordedSet& set,
   return result;
 }
 
+// The device's own gravity setting for set `index` of an imported session ("off", "on"), from
+// the import mapping kept in /protocol/json (one object, or {"sources": [one per set]}); empty
+// when the session does not say.
+std::string device_gravity(const acquisition::Session& session, std::size_t index) {
+  if (session.info.protocol_json.find("device_gravity") == std::string::npos) return {};
+  const auto doc = nlohmann::json::parse(session.info.protocol_json, nullptr, false);
+  if (!doc.is_object()) return {};
+  const nlohmann::json* mapping = &doc;
+  if (const auto sources = doc.find("sources"); sources != doc.end() && sources->is_array()) {
+    if (index >= sources->size()) return {};
+    mapping = &(*sources)[index];
+  }
+  const auto value = mapping->find("device_gravity");
+  if (value == mapping->end() || !value->is_string()) return {};
+  const auto text = value->get<std::string>();
+  return text == "off" || text == "on" ? text : std::string();
+}
+
 }  // namespace
 
 SetAnalysis analyze_set(const acquisition::RecordedSet& set, const AnalysisSettings& settings,
@@ -86,7 +106,8 @@ SessionAnalysis analyze_session(const acquisition::Session& session,
     }
     out.gravity_trials.push_back(trial);
   }
-  for (const auto& set : session.sets) {
+  for (std::size_t index = 0; index < session.sets.size(); ++index) {
+    const auto& set = session.sets[index];
     if (set.info.kind == acquisition::kSetKindGravity) continue;
     const auto trial = trial_moment.find(set.info.setpoint.side);
     const bool use_trial =
@@ -96,10 +117,21 @@ SessionAnalysis analyze_session(const acquisition::Session& session,
       set_settings.gravity.mode = GravityMode::kGiven;
       set_settings.gravity.limb_moment = trial->second;
     }
+    const std::string device = settings.gravity.mode == GravityMode::kFromRest && !use_trial &&
+                                       settings.gravity.follow_device_setting
+                                   ? device_gravity(session, index)
+                                   : std::string();
+    if (!device.empty()) set_settings.gravity.mode = GravityMode::kOff;
     auto a =
         analyze_set_reusing(set, set_settings, session.info.subject.body_mass_kg, rate, buffers);
     a.kind = set.info.kind;
     if (use_trial) a.gravity.mode = GravityMode::kFromTrial;
+    if (!device.empty()) {
+      a.gravity.reason = device == "off"
+                             ? "as the device recorded it (its gravity correction was off); "
+                               "--estimate-gravity estimates the limb's weight from the rest"
+                             : "the device already corrected the torque for the limb's weight";
+    }
     out.sets.push_back(std::move(a));
   }
   compare_sets(out);

@@ -199,6 +199,10 @@ void summarize_set(SetAnalysis& set, std::vector<PhaseResult> phases, double bod
   const auto& e = set.extension;
   const auto& f = set.flexion;
   if (e.best_repetition < 0 || f.best_repetition < 0) {
+    // An isometric set often tests one muscle group only (a maximal voluntary contraction).
+    const bool one_sided_isometric =
+        set.phases_from == "isometric" && (e.best_repetition >= 0 || f.best_repetition >= 0);
+    if (one_sided_isometric) return;
     set.warnings.emplace_back("no complete extension/flexion repetitions found");
     for (const MovementSummary* m : {&e, &f}) {
       if (m->best_repetition >= 0) continue;

@@ -21,6 +21,7 @@ struct AnalyzeOptions {
   std::filesystem::path csv_dir;         // empty: no CSV
   std::optional<double> gravity_moment;  // N·m: use this limb moment (GravityMode::kGiven)
   bool no_gravity = false;               // GravityMode::kOff
+  bool estimate_gravity = false;  // from the rest even where the export states the device's setting
   std::optional<double> cutoff_hz;
   std::optional<double> isokinetic_tolerance_percent;
   std::vector<double> torque_angles;  // empty: defaults (30°, 60°)

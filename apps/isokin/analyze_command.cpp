@@ -21,6 +21,7 @@ analysis::AnalysisSettings settings_from(const AnalyzeOptions& o) {
     throw std::runtime_error("analyze: --no-gravity and --gravity-moment exclude each other");
   }
   if (o.no_gravity) s.gravity.mode = analysis::GravityMode::kOff;
+  if (o.estimate_gravity) s.gravity.follow_device_setting = false;
   if (o.gravity_moment) {
     if (!(*o.gravity_moment >= 0.0)) {
       throw std::runtime_error("analyze: --gravity-moment must be ≥ 0 N·m");
@@ -95,6 +96,9 @@ AnalysisCommands::AnalysisCommands(CLI::App& app) {
                            "Limb weight moment at full extension, N·m (default: estimated from "
                            "the rest before each set, off when impossible)");
   analyze_cmd_->add_flag("--no-gravity", a.no_gravity, "No gravity correction");
+  analyze_cmd_->add_flag("--estimate-gravity", a.estimate_gravity,
+                         "Estimate the limb's weight from the rest even where an export states "
+                         "its device's own gravity setting (default: follow the device)");
   analyze_cmd_->add_option("--cutoff", a.cutoff_hz, "Low-pass cut-off, Hz (default 20)");
   analyze_cmd_
       ->add_option("--segmentation", a.segmentation,

@@ -390,6 +390,12 @@ std::string joined(const HeaderLine* entry) {
 }
 
 // How the file was mapped, with the header values isokin does not use (kept for a reader).
+// The device's own gravity setting, from `gravity <TAB> 0|1 <TAB> off|on`.
+std::string device_gravity(const CtmHeader& header) {
+  const auto value = trim(header.value("Configuration", "gravity"));
+  return value == "0" ? "off" : value == "1" ? "on" : "unknown";
+}
+
 std::string mapping_of(const CtmHeader& header, const Program& program, const Rows& rows,
                        int angle_sign, int velocity_sign,
                        const std::vector<std::string>& warnings) {
@@ -412,6 +418,8 @@ std::string mapping_of(const CtmHeader& header, const Program& program, const Ro
       {"speed", joined(header.find("Configuration", "speed"))},
       {"anatomical_zero", joined(header.find("SetUp", "anatomical zero"))},
       {"device_gravity_correction", joined(header.find("Configuration", "gravity"))},
+      // What the analysis follows by default (docs/analysis.md §4): "on", "off" or "unknown".
+      {"device_gravity", device_gravity(header)},
       {"device_filter", joined(header.find("filter", "filter"))},
       {"device_marks",
        "[markers by index] move 1 / move 2: repetition and phase (1 extension, 2 flexion)"},

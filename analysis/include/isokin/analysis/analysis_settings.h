@@ -42,6 +42,11 @@ enum class GravityMode {
 
 struct GravitySettings {
   GravityMode mode = GravityMode::kFromRest;
+  // An imported recording whose export states the device's own gravity setting (the import
+  // mapping's "device_gravity": "off" or "on") is analysed as the device recorded it when mode
+  // is kFromRest: its torque as exported, not corrected (again). False: estimate from the rest
+  // regardless (docs/analysis.md §4).
+  bool follow_device_setting = true;
   double limb_moment = 0.0;        // N·m at full extension (leg horizontal), for kGiven
   double rest_velocity = 2.0;      // °/s: |velocity| below this counts as rest
   double minimum_rest_time = 0.2;  // s of rest needed for an estimate

@@ -13,6 +13,8 @@ namespace isokin::analysis {
 
 // A time column whose rate differs by more than this fraction from the device's nominal rate.
 inline constexpr double kRateMismatch = 0.05;
+// Below this fraction of a set's samples, angles outside the joint's range are a glitch.
+inline constexpr double kAngleGlitchFraction = 0.01;
 // Counted movements whose typical top speed is outside [1/f, f] × the set velocity.
 inline constexpr double kSpeedMismatchFactor = 1.5;
 

@@ -28,10 +28,10 @@
 #include <utility>
 #include <vector>
 
+#include "crashed_file.h"
 #include "hdf5_handles.h"
 #include "isokin/drivers/domain.h"
 #include "kill_point.h"
-#include "stored_extent.h"
 
 // Layout and units are specified in docs/file-format.md; keep the two in step.
 
@@ -1305,8 +1305,8 @@ struct OpenedFile {
 // Read-only opens, tried in order: a file whose writer was killed mid-set (its superblock still
 // says "open for SWMR writing") opens only with SWMR read; files in older HDF5 formats
 // (rewritten by other tools) only without; a file whose writer was killed outside SWMR mode
-// only when HDF5 is told to ignore its "open for writing" mark, as `h5clear -s` would clear it,
-// but without writing anything. tolerate_truncation: also open a file cut short (salvage).
+// only as a private copy cleared the way h5clear clears a file (the original is only read).
+// tolerate_truncation: also open a file cut short (salvage).
 OpenedFile open_for_reading(const fs::path& path, bool tolerate_truncation) {
   const ErrorContext ctx(path, Kind::kNotHdf5);
   const hdf5::PropertyList fapl = file_access(ctx, false);
@@ -1322,14 +1322,16 @@ OpenedFile open_for_reading(const fs::path& path, bool tolerate_truncation) {
     opened.file = hdf5::File{file};
   } else if (const hid_t plain = H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()); plain >= 0) {
     opened.file = hdf5::File{plain};
+  } else if (const std::string reason = hdf5::error_stack_reason();
+             reason.find("already open for write") == std::string::npos) {
+    ctx.fail(fmt::format("cannot be opened as an HDF5 file (truncated or damaged?){}{}",
+                         reason.empty() ? "" : ": ", reason));
   } else {
     // The superblock may still say "open for writing": a writer killed outside SWMR mode
     // (docs/file-format.md "Killed during an ordinary step"). A live writer holds the file's
     // lock, so this opens only files whose writer is gone (or on file systems without locks).
-    (void)hdf5::set_private_access_flag(fapl.get(), "clear_status_flags");
-    opened.file =
-        hdf5::File{ctx.check_id(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()),
-                                "cannot be opened as an HDF5 file (truncated or damaged?)")};
+    const hdf5::PropertyList writable_fapl = file_access(ctx, false);
+    opened.file = hdf5::open_cleared_copy(ctx, writable_fapl.get(), fapl.get());
   }
   haddr_t allocated_end = 0;
   std::error_code error;

@@ -8,7 +8,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -16,6 +19,11 @@
 #include <vector>
 
 #include "isokin/acquisition/session_file.h"
+
+// libhdf5's own metadata checksum (Jenkins lookup3), exported by the library though not in its
+// public headers: used below to rewrite a superblock as a writer killed mid-flush leaves it.
+extern "C" std::uint32_t H5_checksum_metadata(const void* data, std::size_t len,
+                                              std::uint32_t initval);
 
 namespace {
 
@@ -195,6 +203,42 @@ TEST(KilledWriterCreatingTheFile, LeavesNoSessionAndAClearError) {
   }
   EXPECT_THROW((void)salvage_session(path), SessionFileError);
   EXPECT_EQ(bytes_of(path), before);
+  fs::remove_all(dir);
+}
+
+// A writer killed while libhdf5 flushed an ordinary step can leave metadata written past the end
+// of allocation its superblock records (the superblock is written last): random kills of
+// `isokin demo` left "addr overflow" and "len not positive after adjustment for EOA" files. The
+// same state, made deterministically: a file killed while ending its second set, whose recorded
+// end is then lowered to a quarter. h5clear -s --increment makes such a file readable;
+// the reader does the same on a private copy, and reads every complete set.
+TEST(KilledWriterMidFlush, MetadataPastTheRecordedEndStillReads) {
+  const fs::path dir =
+      fs::temp_directory_path() / ("isokin-crash-eoa-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const fs::path path = dir / "killed.h5";
+  ASSERT_EQ(record_and_kill_at(path, "end-set:2"), 128 + SIGKILL);
+  {
+    std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+    std::array<char, 48> superblock{};  // version 3: end of allocation at 28, checksum at 44
+    ASSERT_TRUE(file.read(superblock.data(), superblock.size()));
+    ASSERT_EQ(superblock[8], 3);
+    std::uint64_t end = 0;  // little-endian, as is this host
+    std::memcpy(&end, superblock.data() + 28, sizeof end);
+    const std::uint64_t lowered = end / 4;
+    std::memcpy(superblock.data() + 28, &lowered, sizeof lowered);
+    const std::uint32_t checksum = H5_checksum_metadata(superblock.data(), 44, 0);
+    std::memcpy(superblock.data() + 44, &checksum, sizeof checksum);
+    file.seekp(0);
+    ASSERT_TRUE(file.write(superblock.data(), superblock.size()));
+  }
+  const std::string before = bytes_of(path);
+  const Session session = read_session(path);
+  ASSERT_EQ(session.sets.size(), 2u);
+  expect_set_as_written(session.sets[0], 0, kSamplesPerSet);
+  EXPECT_TRUE(session.sets[0].stats.complete);
+  expect_set_as_written(session.sets[1], 1, kSamplesPerSet);
+  EXPECT_EQ(bytes_of(path), before) << "reading modified the original";
   fs::remove_all(dir);
 }
 

@@ -3,6 +3,7 @@
 // how HDF5 is asked to open such a file read-only (docs/security.md "Files from elsewhere").
 #include <hdf5.h>
 
+#include <filesystem>
 #include <string>
 
 #include "hdf5_handles.h"
@@ -15,6 +16,15 @@ namespace isokin::acquisition::hdf5 {
 // file-access list; opened read-only, HDF5 writes nothing to the file with them. Returns false
 // when this libhdf5 does not have the property (nothing is set then).
 bool set_private_access_flag(hid_t fapl, const char* name);
+
+// Opens, read-only with read_fapl, a private copy of a file whose superblock still says "open for
+// writing" (its writer was killed outside SWMR mode), made readable the way `h5clear -s
+// --increment=0` makes a file readable: the mark cleared, and HDF5's end of allocation raised
+// to the file's length, because a writer killed while HDF5 flushed may have written metadata
+// past the end its superblock records. The copy (mode 0600: it holds the same health data) is
+// made in the temporary directory and deleted at once; the handle keeps it readable until it
+// is closed. The original is only read.
+File open_cleared_copy(const ErrorContext& ctx, hid_t writable_fapl, hid_t read_fapl);
 
 // The number of leading rows of a one-dimensional dataset whose storage lies wholly before
 // file_end (bytes): reading past the end of a file returns zeros, which must never pass for

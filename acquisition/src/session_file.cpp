@@ -1425,11 +1425,11 @@ struct SessionWriter::Impl {
 
   [[nodiscard]] ErrorContext write_context() const { return {path, Kind::kWriteFailed}; }
 
-  // A write that fails outside SWMR mode leaves the file marked "open for writing", unreadable
-  // until someone runs h5clear. So before each such step, reserve disk blocks past the end of
-  // the file: a full disk then fails here, before HDF5 has touched the file. HDF5 allocates
-  // from its own end of data, so it writes into the reserved tail, and it cuts the file back to
-  // the bytes it uses when it closes it.
+  // A write that fails outside SWMR mode leaves the file marked "open for writing", which other
+  // tools refuse until someone runs h5clear (isokin reads a cleared copy). So before each such
+  // step, reserve disk blocks past the end of the file: a full disk then fails here, before HDF5
+  // has touched the file. HDF5 allocates from its own end of data, so it writes into the reserved
+  // tail, and it cuts the file back to the bytes it uses when it closes it.
   void reserve_space_for_metadata() const {
     constexpr off_t kReservedBytes = off_t{4} << 20;  // one set's objects need a few KiB
     const ErrorContext ctx = write_context();

@@ -28,8 +28,10 @@
 #include <utility>
 #include <vector>
 
+#include "crashed_file.h"
 #include "hdf5_handles.h"
 #include "isokin/drivers/domain.h"
+#include "kill_point.h"
 
 // Layout and units are specified in docs/file-format.md; keep the two in step.
 
@@ -133,6 +135,8 @@ constexpr std::string_view kAgeUnit = "year";
 constexpr std::array<std::string_view, 3> kSexValues = {"female", "male", "other"};
 // What read_session reports for a set whose writer stopped before end_set.
 constexpr const char* kNotEndedReason = "not ended: recording stopped before the end of the set";
+// What salvage_session reports for a set whose last samples lie past the end of a file cut short.
+constexpr const char* kCutShortReason = "cut short: the file ends before the last samples";
 
 struct ColumnLayout {
   const char* name;
@@ -259,6 +263,17 @@ void write_scalar_attribute(const ErrorContext& ctx, hid_t object, std::string_v
                             const void* value) {
   const std::string action = fmt::format("cannot write attribute '{}' of {}", name, where);
   if (ctx.check_tri(H5Aexists(object, name.c_str()), action)) {
+    // Of the same type: overwritten in place. Deleted and created again, HDF5 puts the new
+    // one in a new part of the object header at the end of the file, so that a file cut short
+    // there (by a crash or a copy) loses the whole object, the root group when it is `complete`.
+    hdf5::Attribute existing{ctx.check_id(H5Aopen(object, name.c_str(), H5P_DEFAULT), action)};
+    const hdf5::Datatype existing_type{ctx.check_id(H5Aget_type(existing.get()), action)};
+    if (ctx.check_tri(H5Tequal(existing_type.get(), file_type), action)) {
+      ctx.check(H5Awrite(existing.get(), memory_type, value), action);
+      ctx.check(existing.close(), action);
+      return;
+    }
+    ctx.check(existing.close(), action);
     ctx.check(H5Adelete(object, name.c_str()), action);
   }
   const hdf5::Dataspace space{ctx.check_id(H5Screate(H5S_SCALAR), action)};
@@ -977,24 +992,108 @@ std::vector<ConsumerStats> read_consumer_stats(const ErrorContext& ctx, hid_t se
   return consumers;
 }
 
+// What salvage_session reads with: where each lost part is listed, and where a file cut short
+// ends. read_session reads without (nullptr): every problem is then an error.
+struct Salvage {
+  std::vector<std::string>* lost = nullptr;
+  std::optional<haddr_t> file_end;  // the file is shorter than HDF5's recorded end
+};
+
+std::string without_file_prefix(const ErrorContext& ctx, std::string what) {
+  const std::string prefix = ctx.path().string() + ": ";
+  if (what.starts_with(prefix)) what.erase(0, prefix.size());
+  return what;
+}
+
+// A set's descriptive text. Salvaging, one that cannot be read (or names no known value) is
+// listed as lost and read as the default, so it does not cost the set whose samples read.
+template <typename Value, typename Parse>
+Value read_set_text(const ErrorContext& ctx, hid_t set, const std::string& path, const char* name,
+                    Value fallback, const Salvage* salvage, Parse parse) {
+  try {
+    const std::string text = read_string_attribute(ctx, set, path, name);
+    const std::optional<Value> value = parse(text);
+    if (!value) ctx.fail(fmt::format("{} has unknown {} '{}'", path, name, text));
+    return *value;
+  } catch (const SessionFileError& error) {
+    if (salvage == nullptr || salvage->lost == nullptr) throw;
+    salvage->lost->push_back(fmt::format("{} (the set is kept with the default {})",
+                                         without_file_prefix(ctx, error.what()), name));
+    return fallback;
+  }
+}
+
+std::string read_set_string(const ErrorContext& ctx, hid_t set, const std::string& path,
+                            const char* name, const std::string& fallback, const Salvage* salvage) {
+  return read_set_text(ctx, set, path, name, fallback, salvage,
+                       [](const std::string& text) { return std::optional(text); });
+}
+
+// The live consumers' counts of an ended set (version 2). Salvaging, counts that cannot be read
+// are listed as lost: they say how a set was delivered, not what it recorded.
+void read_set_consumers(const ErrorContext& ctx, hid_t set, const std::string& path,
+                        const Salvage* salvage, SetStats& stats) {
+  try {
+    stats.consumers = read_consumer_stats(ctx, set, path);
+  } catch (const SessionFileError& error) {
+    if (salvage == nullptr || salvage->lost == nullptr) throw;
+    salvage->lost->push_back(fmt::format("{} (the set is kept without its consumer counts)",
+                                         without_file_prefix(ctx, error.what())));
+  }
+}
+
+// A file cut short reads as zeros past its end: keep only the rows that every column of the set
+// has stored before it, and say what was lost.
+void keep_rows_in_file(const ErrorContext& ctx, hid_t set, const std::string& path,
+                       const Salvage& salvage, RecordedSet& recorded) {
+  std::vector<const char*> names;
+  for (const ColumnLayout& column : kColumns) names.push_back(column.name);
+  if (recorded.info.device_segmented) {
+    for (const ColumnLayout& column : kDeviceSegmentColumns) names.push_back(column.name);
+  }
+  SetSignals& signals = recorded.signals;
+  const hsize_t rows = signals.size();
+  hsize_t kept = rows;
+  for (const char* name : names) {
+    const hdf5::Object dataset = open_object(ctx, set, path, name, H5I_DATASET);
+    kept = std::min(kept, hdf5::rows_stored_before(ctx, dataset.get(), child_path(path, name), rows,
+                                                   *salvage.file_end));
+  }
+  if (kept == rows) return;
+  if (kept == 0) {
+    ctx.fail(fmt::format("{}: its samples lie past the end of the file (cut short at byte {})",
+                         path, *salvage.file_end));
+  }
+  salvage.lost->push_back(fmt::format(
+      "{}: samples {} to {} lie past the end of the file (cut short at byte {}); the {} before "
+      "are kept",
+      path, kept, rows, *salvage.file_end, kept));
+  const auto n = static_cast<std::size_t>(kept);
+  signals.time.resize(n);
+  signals.torque.resize(n);
+  signals.angle.resize(n);
+  signals.velocity.resize(n);
+  signals.status.resize(n);
+  if (recorded.info.device_segmented) signals.device_segments.resize(n);
+  recorded.stats.sample_count = kept;
+  recorded.stats.complete = false;
+  recorded.stats.end_reason = kCutShortReason;
+}
+
 RecordedSet read_set(const ErrorContext& ctx, hid_t set, const std::string& path, int index,
-                     int version) {
+                     int version, const Salvage* salvage = nullptr) {
   RecordedSet recorded;
   recorded.info.index = index;
   drivers::MotionSetpoint& setpoint = recorded.info.setpoint;
 
-  const std::string joint = read_string_attribute(ctx, set, path, "joint");
-  const std::string side = read_string_attribute(ctx, set, path, "side");
-  const std::string mode = read_string_attribute(ctx, set, path, "mode");
-  const auto parsed_joint = drivers::parse_joint(joint);
-  const auto parsed_side = drivers::parse_side(side);
-  const auto parsed_mode = drivers::parse_contraction_mode(mode);
-  if (!parsed_joint) ctx.fail(fmt::format("{} has unknown joint '{}'", path, joint));
-  if (!parsed_side) ctx.fail(fmt::format("{} has unknown side '{}'", path, side));
-  if (!parsed_mode) ctx.fail(fmt::format("{} has unknown mode '{}'", path, mode));
-  setpoint.joint = *parsed_joint;
-  setpoint.side = *parsed_side;
-  setpoint.mode = *parsed_mode;
+  setpoint.joint = read_set_text(ctx, set, path, "joint", setpoint.joint, salvage,
+                                 [](const std::string& t) { return drivers::parse_joint(t); });
+  // An unknown side must not pass for one (a left set read as right would flip a deficit).
+  setpoint.side = read_set_text(ctx, set, path, "side", drivers::Side::kNone, salvage,
+                                [](const std::string& t) { return drivers::parse_side(t); });
+  setpoint.mode =
+      read_set_text(ctx, set, path, "mode", setpoint.mode, salvage,
+                    [](const std::string& t) { return drivers::parse_contraction_mode(t); });
   setpoint.extension_velocity = read_quantity(ctx, set, path, "extension_velocity", "deg/s");
   setpoint.flexion_velocity = read_quantity(ctx, set, path, "flexion_velocity", "deg/s");
   setpoint.angle_min = read_quantity(ctx, set, path, "angle_min", "deg");
@@ -1004,8 +1103,8 @@ RecordedSet read_set(const ErrorContext& ctx, hid_t set, const std::string& path
     setpoint.hold_angle = read_quantity(ctx, set, path, "hold_angle", "deg");
     setpoint.contraction_time = read_quantity(ctx, set, path, "contraction_time", "s");
     setpoint.passive = read_int_attribute(ctx, set, path, "passive") != 0;
-    recorded.info.kind = read_string_attribute(ctx, set, path, "kind");
-    recorded.info.label = read_string_attribute(ctx, set, path, "label");
+    recorded.info.kind = read_set_string(ctx, set, path, "kind", recorded.info.kind, salvage);
+    recorded.info.label = read_set_string(ctx, set, path, "label", recorded.info.label, salvage);
     recorded.info.protocol_set = read_int_attribute(ctx, set, path, "protocol_set", -1);
     recorded.info.attempt = read_int_attribute(ctx, set, path, "attempt", 1);
   }
@@ -1035,8 +1134,8 @@ RecordedSet read_set(const ErrorContext& ctx, hid_t set, const std::string& path
     stats.sample_count = read_uint64_attribute(ctx, set, path, "sample_count");
     stats.dropped_samples = read_uint64_attribute(ctx, set, path, "dropped_samples");
     stats.complete = read_int_attribute(ctx, set, path, "complete") != 0;
-    stats.end_reason = read_string_attribute(ctx, set, path, "end_reason");
-    if (version >= 2) stats.consumers = read_consumer_stats(ctx, set, path);
+    stats.end_reason = read_set_string(ctx, set, path, "end_reason", "unknown", salvage);
+    if (version >= 2) read_set_consumers(ctx, set, path, salvage, stats);
     if (*shortest != *longest) {
       ctx.fail(fmt::format("the datasets of {} have different lengths ({} to {} rows)", path,
                            *shortest, *longest));
@@ -1074,6 +1173,9 @@ RecordedSet read_set(const ErrorContext& ctx, hid_t set, const std::string& path
     stats.dropped_samples = 0;
     stats.complete = false;
     stats.end_reason = kNotEndedReason;
+  }
+  if (salvage != nullptr && salvage->file_end) {
+    keep_rows_in_file(ctx, set, path, *salvage, recorded);
   }
   return recorded;
 }
@@ -1125,7 +1227,8 @@ std::vector<std::string> read_event_texts(const ErrorContext& ctx, hid_t dataset
 // complete: the session was finished. A writer killed while appending events (in SWMR mode,
 // version 3) can leave the columns at different lengths or a row extended but not written: such
 // rows are dropped, never invented.
-std::vector<Event> read_events(const ErrorContext& ctx, hid_t root, bool complete) {
+std::vector<Event> read_events(const ErrorContext& ctx, hid_t root, bool complete,
+                               const Salvage* salvage) {
   const hdf5::Object group = open_object(ctx, root, "/", kEventsGroup + 1, H5I_GROUP);
   std::array<hsize_t, kEventColumns.size()> rows{};
   std::array<hdf5::Object, kEventColumns.size()> datasets;
@@ -1156,7 +1259,21 @@ std::vector<Event> read_events(const ErrorContext& ctx, hid_t root, bool complet
   if (complete && *shortest != *longest) {
     ctx.fail(fmt::format("the datasets of {} have different lengths", kEventsGroup));
   }
-  const auto n = static_cast<std::size_t>(*shortest);
+  hsize_t stored = *shortest;
+  if (salvage != nullptr && salvage->file_end) {
+    for (std::size_t column = 0; column < kEventColumns.size(); ++column) {
+      stored = std::min(
+          stored, hdf5::rows_stored_before(ctx, datasets[column].get(),
+                                           child_path(kEventsGroup, kEventColumns[column].name),
+                                           stored, *salvage->file_end));
+    }
+    if (stored < *shortest) {
+      salvage->lost->push_back(
+          fmt::format("{}: events {} to {} lie past the end of the file (cut short at byte {})",
+                      kEventsGroup, stored, *shortest, *salvage->file_end));
+    }
+  }
+  const auto n = static_cast<std::size_t>(stored);
   std::vector<Event> events;
   if (n == 0) return events;
   std::vector<double> time(n);
@@ -1177,26 +1294,56 @@ std::vector<Event> read_events(const ErrorContext& ctx, hid_t root, bool complet
   return events;
 }
 
-hdf5::File open_for_reading(const fs::path& path) {
+// How a file was opened for reading, beyond what its contents say.
+struct OpenedFile {
+  hdf5::File file;
+  // Set when the file is shorter than HDF5's recorded end of allocation (cut short by a crash
+  // or a copy): its length in bytes. Only salvage opens such a file.
+  std::optional<haddr_t> truncated_at;
+};
+
+// Read-only opens, tried in order: a file whose writer was killed mid-set (its superblock still
+// says "open for SWMR writing") opens only with SWMR read; files in older HDF5 formats
+// (rewritten by other tools) only without; a file whose writer was killed outside SWMR mode
+// only as a private copy cleared the way h5clear clears a file (the original is only read).
+// tolerate_truncation: also open a file cut short (salvage).
+OpenedFile open_for_reading(const fs::path& path, bool tolerate_truncation) {
   const ErrorContext ctx(path, Kind::kNotHdf5);
   const hdf5::PropertyList fapl = file_access(ctx, false);
   // In SWMR mode HDF5 retries a metadata read whose checksum fails up to 100 times with growing
   // sleeps (waiting for a live writer); on a damaged file that made `isokin info` hang for
   // minutes (found by fuzz_session_file). Files are read after their writer stopped: retry once.
   ctx.check(H5Pset_metadata_read_attempts(fapl.get(), 2), "cannot set metadata read attempts");
-  // SWMR read is the only way to open a file whose writer was killed mid-set (its superblock
-  // still says "open for SWMR writing"); its failure is not final, so it is not reported.
+  if (tolerate_truncation) (void)hdf5::set_private_access_flag(fapl.get(), "skip_eof_check");
+  OpenedFile opened;
+  // The first failures are not final, so they are not reported.
   if (const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, fapl.get());
       file >= 0) {
-    return hdf5::File{file};
+    opened.file = hdf5::File{file};
+  } else if (const hid_t plain = H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()); plain >= 0) {
+    opened.file = hdf5::File{plain};
+  } else if (const std::string reason = hdf5::error_stack_reason();
+             reason.find("already open for write") == std::string::npos) {
+    ctx.fail(fmt::format("cannot be opened as an HDF5 file (truncated or damaged?){}{}",
+                         reason.empty() ? "" : ": ", reason));
+  } else {
+    // The superblock may still say "open for writing": a writer killed outside SWMR mode
+    // (docs/file-format.md "Killed during an ordinary step"). A live writer holds the file's
+    // lock, so this opens only files whose writer is gone (or on file systems without locks).
+    const hdf5::PropertyList writable_fapl = file_access(ctx, false);
+    opened.file = hdf5::open_cleared_copy(ctx, writable_fapl.get(), fapl.get());
   }
-  // Files in older HDF5 formats (rewritten by other tools) cannot be opened for SWMR reading.
-  return hdf5::File{ctx.check_id(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.get()),
-                                 "cannot be opened as an HDF5 file (truncated or damaged?)")};
+  haddr_t allocated_end = 0;
+  std::error_code error;
+  const std::uintmax_t bytes = fs::file_size(path, error);
+  if (!error && H5Fget_eoa(opened.file.get(), &allocated_end) >= 0 && bytes < allocated_end) {
+    opened.truncated_at = static_cast<haddr_t>(bytes);
+  }
+  return opened;
 }
 
 // Existence, HDF5 signature, format name and version, in that order (docs/file-format.md).
-hdf5::File open_session_file(const fs::path& path) {
+OpenedFile open_session_file(const fs::path& path, bool tolerate_truncation) {
   std::error_code error;
   const fs::file_status status = fs::status(path, error);
   if (!fs::exists(status)) {
@@ -1215,18 +1362,19 @@ hdf5::File open_session_file(const fs::path& path) {
   if (!not_hdf5.check_tri(H5Fis_hdf5(path.c_str()), "cannot check whether it is an HDF5 file")) {
     not_hdf5.fail("not an HDF5 file (no HDF5 signature: another format, garbage or truncated)");
   }
-  hdf5::File file = open_for_reading(path);
+  OpenedFile opened = open_for_reading(path, tolerate_truncation);
+  const hid_t file = opened.file.get();
 
   const ErrorContext not_isokin(path, Kind::kNotIsokin);
   const std::string not_isokin_problem = fmt::format(
       "an HDF5 file but not an isokin session (no root attribute format = \"{}\")", kFormatName);
-  if (!has_attribute(not_isokin, file.get(), "/", "format") ||
-      read_string_attribute(not_isokin, file.get(), "/", "format") != kFormatName) {
+  if (!has_attribute(not_isokin, file, "/", "format") ||
+      read_string_attribute(not_isokin, file, "/", "format") != kFormatName) {
     not_isokin.fail(not_isokin_problem);
   }
 
   const ErrorContext damaged(path, Kind::kDamaged);
-  const int version = read_int_attribute(damaged, file.get(), "/", "format_version");
+  const int version = read_int_attribute(damaged, file, "/", "format_version");
   if (version > kFormatVersion) {
     throw SessionFileError(Kind::kNewerVersion, path,
                            fmt::format("written in isokin file format version {}, but this build "
@@ -1234,7 +1382,7 @@ hdf5::File open_session_file(const fs::path& path) {
                                        version, kFormatVersion));
   }
   if (version < 1) damaged.fail(fmt::format("invalid format_version {}", version));
-  return file;
+  return opened;
 }
 
 }  // namespace
@@ -1251,8 +1399,8 @@ struct SessionWriter::Impl {
   std::string failure;  // why the writer stopped, for later calls
   std::set<int> set_indices;
 
-  // Open only while a set is being recorded, in SWMR-write mode. Declared before the datasets
-  // so that it is closed after them.
+  // Open while a set is being recorded and while events are written between sets, in
+  // SWMR-write mode. Declared before the datasets so that it is closed after them.
   hdf5::File file;
   std::array<hdf5::Dataset, kColumns.size()> datasets;
   hdf5::Dataset flushed_rows_dataset;
@@ -1277,11 +1425,11 @@ struct SessionWriter::Impl {
 
   [[nodiscard]] ErrorContext write_context() const { return {path, Kind::kWriteFailed}; }
 
-  // A write that fails outside SWMR mode leaves the file marked "open for writing", unreadable
-  // until someone runs h5clear. So before each such step, reserve disk blocks past the end of
-  // the file: a full disk then fails here, before HDF5 has touched the file. HDF5 allocates
-  // from its own end of data, so it writes into the reserved tail, and it cuts the file back to
-  // the bytes it uses when it closes it.
+  // A write that fails outside SWMR mode leaves the file marked "open for writing", which other
+  // tools refuse until someone runs h5clear (isokin reads a cleared copy). So before each such
+  // step, reserve disk blocks past the end of the file: a full disk then fails here, before HDF5
+  // has touched the file. HDF5 allocates from its own end of data, so it writes into the reserved
+  // tail, and it cuts the file back to the bytes it uses when it closes it.
   void reserve_space_for_metadata() const {
     constexpr off_t kReservedBytes = off_t{4} << 20;  // one set's objects need a few KiB
     const ErrorContext ctx = write_context();
@@ -1337,7 +1485,30 @@ struct SessionWriter::Impl {
                                     "cannot create the file")};
     write_metadata(ctx, created.get(), info);
     append_events(ctx, created.get(), take_pending_events());
+    kill_here_if_asked("create");
     close_checked(ctx, created);
+  }
+
+  void close_event_datasets(const ErrorContext& ctx) {
+    for (std::size_t column = 0; column < kEventColumns.size(); ++column) {
+      ctx.check(event_datasets[column].close(),
+                "cannot close " + child_path(kEventsGroup, kEventColumns[column].name));
+    }
+  }
+
+  // Between sets only rows are appended, which SWMR mode allows: the file is opened directly in
+  // SWMR-write mode, so a kill here leaves it as a killed set does, never marked "open for
+  // writing" outside SWMR (which only h5clear undid). On failure run() abandons the handles.
+  void write_events() {
+    const ErrorContext ctx = write_context();
+    const std::vector<Event> events = take_pending_events();
+    if (events.empty()) return;
+    file = open_for_writing(ctx, H5F_ACC_RDWR | H5F_ACC_SWMR_WRITE);
+    event_datasets = open_event_datasets(ctx, file.get());
+    append_events(ctx, event_datasets, events);
+    kill_here_if_asked("events");
+    close_event_datasets(ctx);
+    close_checked(ctx, file);
   }
 
   void begin_set(const SetInfo& info) {
@@ -1371,6 +1542,7 @@ struct SessionWriter::Impl {
       created_flushed_rows = create_flushed_rows(ctx, set.get(), path_in_file);
       ctx.check(set.close(), "cannot close " + path_in_file);
     }
+    kill_here_if_asked("begin-set");
     ctx.check(H5Fstart_swmr_write(normal.get()), "cannot start SWMR writing");
     file = std::move(normal);
     datasets = std::move(created_columns);
@@ -1451,10 +1623,7 @@ struct SessionWriter::Impl {
                   "cannot close " + child_path(set_path, kDeviceSegmentColumns[column].name));
       }
     }
-    for (std::size_t column = 0; column < kEventColumns.size(); ++column) {
-      ctx.check(event_datasets[column].close(),
-                "cannot close " + child_path(kEventsGroup, kEventColumns[column].name));
-    }
+    close_event_datasets(ctx);
     close_checked(ctx, file);
     reserve_space_for_metadata();
     {
@@ -1468,6 +1637,7 @@ struct SessionWriter::Impl {
       write_consumer_stats(ctx, set.get(), set_path, stats.consumers);
       append_events(ctx, normal.get(), take_pending_events());
       ctx.check(set.close(), "cannot close " + set_path);
+      kill_here_if_asked("end-set");
       close_checked(ctx, normal);
     }
     state = State::kBetweenSets;
@@ -1479,6 +1649,7 @@ struct SessionWriter::Impl {
     hdf5::File normal = open_for_writing(ctx, H5F_ACC_RDWR);
     append_events(ctx, normal.get(), take_pending_events());
     write_int32_attribute(ctx, normal.get(), "/", "complete", 1);
+    kill_here_if_asked("finish");
     close_checked(ctx, normal);
     state = State::kFinished;
   }
@@ -1579,13 +1750,7 @@ void SessionWriter::write_events() {
     const std::lock_guard lock(impl_->events_mutex);
     if (impl_->pending_events.empty()) return;
   }
-  impl_->run([&] {
-    const ErrorContext ctx = impl_->write_context();
-    impl_->reserve_space_for_metadata();
-    hdf5::File normal = open_for_writing(ctx, H5F_ACC_RDWR);
-    append_events(ctx, normal.get(), impl_->take_pending_events());
-    close_checked(ctx, normal);
-  });
+  impl_->run([&] { impl_->write_events(); });
 }
 
 double SessionWriter::session_time() const {
@@ -1625,10 +1790,17 @@ namespace {
 // (salvage_session). Parts: root attributes, subject, device, protocol, each set, events.
 Session read_session_parts(const fs::path& path, std::vector<std::string>* lost) {
   hdf5::silence_error_printing();
-  const hdf5::File file = open_session_file(path);
+  const OpenedFile opened = open_session_file(path, lost != nullptr);
   const ErrorContext ctx(path, Kind::kDamaged);
-  const hid_t root = file.get();
-  const std::string prefix = path.string() + ": ";
+  const hid_t root = opened.file.get();
+  Salvage salvage{lost, opened.truncated_at};
+  const Salvage* salvaging = lost == nullptr ? nullptr : &salvage;
+  if (lost != nullptr && opened.truncated_at) {
+    lost->push_back(fmt::format(
+        "the file ends at byte {}, before the end HDF5 recorded for it (cut short by a crash or "
+        "a copy): what lay past that is lost",
+        *opened.truncated_at));
+  }
   const auto part = [&](auto&& read) {
     if (lost == nullptr) {
       read();
@@ -1637,9 +1809,7 @@ Session read_session_parts(const fs::path& path, std::vector<std::string>* lost)
     try {
       read();
     } catch (const SessionFileError& error) {
-      std::string what = error.what();
-      if (what.starts_with(prefix)) what.erase(0, prefix.size());
-      lost->push_back(std::move(what));
+      lost->push_back(without_file_prefix(ctx, error.what()));
     }
   };
 
@@ -1723,7 +1893,8 @@ Session read_session_parts(const fs::path& path, std::vector<std::string>* lost)
         if (!indices.insert(index).second) {
           ctx.fail(fmt::format("{} repeats set index {}", set_path, index));
         }
-        session.sets.push_back(read_set(ctx, group.get(), set_path, index, session.format_version));
+        session.sets.push_back(
+            read_set(ctx, group.get(), set_path, index, session.format_version, salvaging));
       });
     }
     std::sort(
@@ -1731,7 +1902,7 @@ Session read_session_parts(const fs::path& path, std::vector<std::string>* lost)
         [](const RecordedSet& a, const RecordedSet& b) { return a.info.index < b.info.index; });
   });
   if (session.format_version >= 2) {
-    part([&] { session.events = read_events(ctx, root, session.complete); });
+    part([&] { session.events = read_events(ctx, root, session.complete, salvaging); });
   }
   return session;
 }

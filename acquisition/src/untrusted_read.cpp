@@ -5,9 +5,11 @@
 #include <fcntl.h>
 #include <fmt/core.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdint>
@@ -34,12 +36,28 @@ std::mutex& hdf5_fork_gate() {
   return gate;
 }
 
-// Generous: a healthy file reads at tens of MiB per second, even from a network share.
+}  // namespace
+
+// Generous: a healthy file reads at tens of MiB per second, even from a network share. Counted
+// in the bytes the file stores (st_blocks), not its apparent size: a sparse file of 10 GB that
+// stores a few kilobytes has nothing to read in its holes, and at 1 s per 8 MiB of apparent
+// size it made every command wait 22 minutes for a child looping on it. Capped, so that no
+// file, however large, keeps a command for more than 5 minutes.
+std::chrono::seconds untrusted_read_time_limit(const fs::path& path) {
+  constexpr std::int64_t kBaseSeconds = 20;
+  constexpr std::int64_t kMaxSeconds = 300;
+  struct stat status {};
+  const std::uintmax_t stored =
+      ::stat(path.c_str(), &status) == 0 ? static_cast<std::uintmax_t>(status.st_blocks) * 512 : 0;
+  const auto per_8_mib =
+      static_cast<std::int64_t>(std::min<std::uintmax_t>(stored >> 23, kMaxSeconds));
+  return std::chrono::seconds(std::min(kBaseSeconds + per_8_mib, kMaxSeconds));
+}
+
+namespace {
+
 std::chrono::seconds default_time_limit(const fs::path& path) {
-  std::error_code error;
-  const std::uintmax_t bytes = fs::file_size(path, error);
-  const std::uintmax_t mib = error ? 0 : bytes >> 20;
-  return std::chrono::seconds(20 + static_cast<std::int64_t>(mib / 8));
+  return untrusted_read_time_limit(path);
 }
 
 std::mutex& probe_mutex() {

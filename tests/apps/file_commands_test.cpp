@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -192,6 +194,170 @@ TEST_F(FileCommands, PersonalDataNeedsTheLabsOptIn) {
   const Session s = read_session(file);
   EXPECT_EQ(s.info.subject.name, "Jane Roe");
   EXPECT_EQ(s.info.subject.birth_date, "1990-04-01");
+}
+
+// Runs a shell command line (not isokin), capturing what run_cli captures.
+CommandResult run_shell(const std::string& command) {
+  CommandResult r;
+  FILE* pipe = ::popen((command + " 2>&1").c_str(), "r");
+  if (pipe == nullptr) return r;
+  char buffer[4096];
+  std::size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) r.out.append(buffer, n);
+  const int status = ::pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.err = r.out;
+  return r;
+}
+
+// A session whose sets are long enough that the end of the file holds samples of the last set.
+Session four_long_sets() {
+  Session s = three_set_session();
+  s.sets.push_back(s.sets.back());
+  for (int k = 0; k < 4; ++k) {
+    RecordedSet& set = s.sets[static_cast<std::size_t>(k)];
+    set.info.index = k;
+    set.signals = {};
+    for (int i = 0; i < 20000; ++i)
+      set.signals.append({i / 100.0, 1000.0 * (k + 1) + i, 45.0, 0.0, 0});
+    set.stats = {20000, 0, true, "end of stream", {}};
+  }
+  return s;
+}
+
+// What repair recovered must be what was recorded: whole sets, or a prefix of one, never zeros
+// read past the end of the file.
+void expect_recovered_as_written(const Session& repaired, const Session& written) {
+  for (const RecordedSet& set : repaired.sets) {
+    const RecordedSet& original = written.sets.at(static_cast<std::size_t>(set.info.index));
+    ASSERT_LE(set.signals.size(), original.signals.size());
+    for (std::size_t i = 0; i < set.signals.size(); ++i) {
+      ASSERT_EQ(set.signals.torque[i], original.signals.torque[i])
+          << "set " << set.info.index << " row " << i;
+      ASSERT_EQ(set.signals.time[i], original.signals.time[i]);
+    }
+  }
+}
+
+TEST_F(FileCommands, RepairOfAFileCutShortKeepsEverySetBeforeTheCut) {
+  const Session written = four_long_sets();
+  const fs::path whole = dir_ / "whole.h5";
+  write_session(whole, written);
+  const auto size = fs::file_size(whole);
+  const fs::path cut = dir_ / "cut.h5";
+  fs::copy_file(whole, cut);
+  fs::resize_file(cut, size * 88 / 100);  // inside the last set's samples
+  const auto before = checksum_of(cut);
+
+  const fs::path repaired = dir_ / "repaired.h5";
+  const CommandResult r = run("repair '" + cut.string() + "' --out '" + repaired.string() + "'");
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_NE(r.out.find("recovered 3 set(s), 60000 samples"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("cut short"), std::string::npos) << r.out;
+  EXPECT_EQ(checksum_of(cut), before) << "the original was modified";
+  const Session s = read_session(repaired);
+  ASSERT_EQ(s.sets.size(), 3u) << r.out;
+  for (std::size_t k = 0; k < 3; ++k) {
+    EXPECT_EQ(s.sets[k].info.index, static_cast<int>(k));
+    EXPECT_EQ(s.sets[k].signals.torque, written.sets[k].signals.torque) << k;
+  }
+}
+
+// Wherever the file is cut, what salvage keeps is what was recorded: whole sets, or the first
+// rows of one (those whose chunks all lie before the cut), never the zeros read past the end.
+TEST_F(FileCommands, SalvageOfAFileCutAnywhereKeepsOnlyRecordedRows) {
+  const Session written = four_long_sets();
+  const fs::path whole = dir_ / "whole.h5";
+  write_session(whole, written);
+  const auto size = fs::file_size(whole);
+  std::size_t partial_sets = 0;
+  for (int percent = 76; percent <= 99; ++percent) {
+    const fs::path cut = dir_ / ("cut-" + std::to_string(percent) + ".h5");
+    fs::copy_file(whole, cut);
+    fs::resize_file(cut, size * static_cast<std::uintmax_t>(percent) / 100);
+    const SalvagedSession salvaged = salvage_session(cut);
+    SCOPED_TRACE(percent);
+    ASSERT_GE(salvaged.session.sets.size(), 3u);
+    expect_recovered_as_written(salvaged.session, written);
+    for (const RecordedSet& set : salvaged.session.sets) {
+      if (set.signals.size() < 20000) {
+        ++partial_sets;
+        EXPECT_FALSE(set.stats.complete);
+        EXPECT_EQ(set.stats.sample_count, set.signals.size());
+      }
+    }
+  }
+  EXPECT_GT(partial_sets, 0u) << "no cut fell between the chunks of a set";
+}
+
+TEST_F(FileCommands, RepairKeepsASetWhoseLabelCannotBeRead) {
+  const fs::path damaged = dir_ / "damaged.h5";
+  write_session(damaged, three_set_session());
+  {
+    // The label attribute of set 1 becomes a number: no string can be read from it.
+    const hid_t file = H5Fopen(damaged.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    ASSERT_GE(file, 0);
+    const hid_t set = H5Gopen2(file, "/sets/set_001", H5P_DEFAULT);
+    ASSERT_GE(H5Adelete(set, "label"), 0);
+    const hid_t space = H5Screate(H5S_SCALAR);
+    const hid_t label = H5Acreate2(set, "label", H5T_STD_I32LE, space, H5P_DEFAULT, H5P_DEFAULT);
+    const int number = 7;
+    ASSERT_GE(H5Awrite(label, H5T_NATIVE_INT, &number), 0);
+    H5Aclose(label);
+    H5Sclose(space);
+    H5Gclose(set);
+    ASSERT_GE(H5Fclose(file), 0);
+  }
+  const fs::path repaired = dir_ / "repaired.h5";
+  const CommandResult r =
+      run("repair '" + damaged.string() + "' --out '" + repaired.string() + "'");
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;  // the label was lost
+  EXPECT_NE(r.out.find("recovered 3 set(s), 600 samples"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("attribute 'label' of /sets/set_001"), std::string::npos) << r.out;
+  const Session s = read_session(repaired);
+  ASSERT_EQ(s.sets.size(), 3u);
+  EXPECT_EQ(s.sets[1].info.label, "");
+  EXPECT_EQ(s.sets[1].signals.torque[10], 20.0);
+}
+
+// A recording killed while its file was open outside SWMR mode (here: while the second set's
+// end-of-set attributes were being written) reads with every command, and its repair with h5py.
+TEST_F(FileCommands, EveryCommandReadsARecordingKilledOutsideSwmrMode) {
+  const fs::path killed = dir_ / "killed.h5";
+  ::setenv("ISOKIN_TEST_KILL_AT", "end-set:2", 1);
+  const CommandResult demo = run("demo --out '" + killed.string() + "' --seed 1");
+  ::unsetenv("ISOKIN_TEST_KILL_AT");
+  ASSERT_NE(demo.exit_code, 0) << "the demo should have been killed: " << demo.out;
+  ASSERT_TRUE(fs::exists(killed));
+  const auto before = checksum_of(killed);
+
+  const CommandResult info = run("info '" + killed.string() + "'");
+  EXPECT_EQ(info.exit_code, 0) << info.err;
+  EXPECT_NE(info.out.find("sets         2"), std::string::npos) << info.out;
+  const CommandResult analyze = run("analyze '" + killed.string() + "' --json");
+  EXPECT_EQ(analyze.exit_code, 0) << analyze.err;
+  const fs::path repaired = dir_ / "repaired.h5";
+  const CommandResult repair =
+      run("repair '" + killed.string() + "' --out '" + repaired.string() + "'");
+  EXPECT_EQ(repair.exit_code, 0) << repair.out << repair.err;
+  EXPECT_NE(repair.out.find("recovered 2 set(s)"), std::string::npos) << repair.out;
+  EXPECT_EQ(checksum_of(killed), before) << "reading modified the original";
+
+  const Session s = read_session(repaired);
+  ASSERT_EQ(s.sets.size(), 2u);
+  EXPECT_TRUE(s.sets[0].stats.complete);
+  EXPECT_GT(s.sets[1].signals.size(), 1000u);  // all its samples were flushed before end_set
+  if (std::system("/usr/bin/python3 -c 'import h5py' >/dev/null 2>&1") == 0) {
+    const std::string script =
+        "import sys, h5py\n"
+        "f = h5py.File(sys.argv[1], 'r')\n"
+        "print(len(f['sets/set_000/torque']), len(f['sets/set_001/torque']))\n";
+    const CommandResult py =
+        run_shell("/usr/bin/python3 -c \"" + script + "\" '" + repaired.string() + "'");
+    EXPECT_EQ(py.exit_code, 0) << py.err;
+    EXPECT_EQ(py.out, std::to_string(s.sets[0].signals.size()) + " " +
+                          std::to_string(s.sets[1].signals.size()) + "\n");
+  }
 }
 
 }  // namespace

@@ -108,11 +108,14 @@ void check_subject_info(const SubjectInfo& subject);
 // SessionFileError (kDamaged) saying so, and only otherwise read the file in this process.
 // They fork: other threads may call them at the same time, but must not use HDF5 otherwise
 // meanwhile (a child forked while a thread is inside libhdf5 could not take its lock). A zero
-// time_limit means the default: 20 s, plus 1 s per 8 MiB of file.
+// time_limit means the default, untrusted_read_time_limit(path).
 Session read_untrusted_session(const std::filesystem::path& path,
                                std::chrono::seconds time_limit = {});
 SalvagedSession salvage_untrusted_session(const std::filesystem::path& path,
                                           std::chrono::seconds time_limit = {});
+// The default time limit of those trials: 20 s, plus 1 s per 8 MiB the file stores on disk
+// (not its apparent size: a sparse file's holes hold nothing to read), at most 300 s.
+std::chrono::seconds untrusted_read_time_limit(const std::filesystem::path& path);
 
 // fork() in a program that runs other threads copies their locks (the allocator's, a sanitizer's)
 // into a child that can then wait on them forever. Programs with threads (batch, the desktop

@@ -8,6 +8,7 @@
 #include <ostream>
 
 #include "commands.h"
+#include "isokin/acquisition/new_file.h"
 #include "isokin/acquisition/protocol.h"
 #include "isokin/acquisition/session_file.h"
 #include "isokin/analysis/session_analysis.h"
@@ -66,6 +67,7 @@ acquisition::SubjectInfo demo_subject(std::uint64_t seed) {
 
 // The demo is the shipped bilateral 60/180 °/s protocol on the simulator, as fast as it goes.
 int run_demo(const DemoOptions& options, std::ostream& out) {
+  acquisition::RecordingFile::check_new(options.out);  // a demo never overwrites a file either
   const auto protocol = acquisition::load_protocol(
       acquisition::find_protocol("knee-60-180-bilateral", {shipped_protocols_dir()}));
   drivers::DeviceOptions device_options;

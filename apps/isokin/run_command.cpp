@@ -6,6 +6,7 @@
 #include <ostream>
 
 #include "commands.h"
+#include "isokin/acquisition/new_file.h"
 #include "isokin/acquisition/protocol.h"
 #include "isokin/drivers/registry.h"
 #include "live_session.h"
@@ -68,6 +69,8 @@ int run_protocol(const RunOptions& options, std::ostream& out) {
     sides.push_back(*side);
   }
 
+  // Before the device is opened; the recording itself creates the file exclusively.
+  acquisition::RecordingFile::check_new(options.out);
   drivers::DeviceOptions device_options;
   device_options.seed = options.seed;
   device_options.realtime = !options.fast;

@@ -68,6 +68,7 @@ acquisition::SubjectInfo demo_subject(std::uint64_t seed) {
 // The demo is the shipped bilateral 60/180 °/s protocol on the simulator, as fast as it goes.
 int run_demo(const DemoOptions& options, std::ostream& out) {
   acquisition::RecordingFile::check_new(options.out);  // a demo never overwrites a file either
+  keep_recording_when_output_closes();
   const auto protocol = acquisition::load_protocol(
       acquisition::find_protocol("knee-60-180-bilateral", {shipped_protocols_dir()}));
   drivers::DeviceOptions device_options;
@@ -100,6 +101,7 @@ int run_demo(const DemoOptions& options, std::ostream& out) {
              options.out.string());
   record_live_session(*device, session, out);
   device->close();
+  report_lost_output(out, options.out);
 
   // Analyse what is on disk, exactly as `isokin analyze` would.
   const auto recorded = acquisition::read_session(options.out);

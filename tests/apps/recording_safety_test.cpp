@@ -1,6 +1,6 @@
-// Issue 19 ("Nothing lost, nothing leaked"), items 1 and 6, on the real `isokin` in child
+// Issue 19 ("Nothing lost, nothing leaked"), items 1, 6 and 9, on the real `isokin` in child
 // processes: a recording never overwrites a file and locks its own; no command's temporary
-// file can destroy one.
+// file can destroy one; a closed progress pipe never stops a recording.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -145,6 +145,26 @@ TEST_F(RecordingSafety, TemporaryFilesNeverDestroyAFile) {
     EXPECT_EQ(slurp(path(name)), precious) << name;
   }
   EXPECT_EQ(leftover_temporaries(), std::vector<std::string>());
+}
+
+// Issue 19.9: the reader of the progress output goes away (`isokin run … | head -1`): the
+// recording goes on to its end, the file is complete, and standard error says what was lost.
+TEST_F(RecordingSafety, AClosedProgressPipeNeverStopsTheRecording) {
+  ChildProcess run({"run", "knee-60-180-bilateral", "--device", "sim", "--fast", "--subject", "S1",
+                    "--body-mass", "70", "--out", path("piped.h5")},
+                   dir_ / "stderr.txt");
+  ASSERT_TRUE(run.started());
+  ASSERT_TRUE(run.wait_for("\n", 60.0));  // the first line, as `head -1` reads it
+  run.close_output();
+  EXPECT_EQ(run.wait(), 0) << slurp(dir_ / "stderr.txt");
+  const auto session = isokin::acquisition::read_session(path("piped.h5"));
+  EXPECT_TRUE(session.complete);
+  ASSERT_EQ(session.sets.size(), 4U);
+  for (const auto& set : session.sets) {
+    EXPECT_TRUE(set.stats.complete) << set.info.index << ": " << set.stats.end_reason;
+  }
+  EXPECT_NE(slurp(dir_ / "stderr.txt").find("progress output could not be written"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
-// Issue 19 ("Nothing lost, nothing leaked"), items 1, 6 and 9, on the real `isokin` in child
-// processes: a recording never overwrites a file and locks its own; no command's temporary
-// file can destroy one; a closed progress pipe never stops a recording.
+// Issue 19 ("Nothing lost, nothing leaked"), items 1, 6, 9 and the tiny disk of 13, on the real
+// `isokin` in child processes: a recording never overwrites a file and locks its own; no
+// command's temporary file can destroy one; a closed progress pipe never stops a recording; a
+// disk too small says how much space the writer needs.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -165,6 +166,28 @@ TEST_F(RecordingSafety, AClosedProgressPipeNeverStopsTheRecording) {
   }
   EXPECT_NE(slurp(dir_ / "stderr.txt").find("progress output could not be written"),
             std::string::npos);
+}
+
+// Issue 19.13: on a 3 MiB file system the writer cannot reserve what it needs before a set;
+// the error says how much it needs and how much is free. Needs an unprivileged mount namespace
+// (unshare -rm, util-linux) for a real small tmpfs; skipped where there is none.
+TEST_F(RecordingSafety, ATinyDiskSaysHowMuchSpaceTheWriterNeeds) {
+  if (std::system("unshare -rm true >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "no unprivileged mount namespace (unshare -rm) for a small file system";
+  }
+  fs::create_directories(dir_ / "tiny");
+  const std::string script = "mount -t tmpfs -o size=3m tmpfs " + quoted("tiny") +
+                             " && exec '" ISOKIN_CLI_PATH "' run " + write_protocol(3) +
+                             " --device sim --fast --subject S1 --body-mass 70 --out " +
+                             quoted("tiny/small.h5") + " </dev/null";
+  const std::string command = "unshare -rm sh -c \"" + script + "\" 2>" + quoted("stderr.txt");
+  const int status = std::system(command.c_str());
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 1);
+  const std::string err = slurp(dir_ / "stderr.txt");
+  EXPECT_NE(err.find("No space left on device"), std::string::npos) << err;
+  EXPECT_NE(err.find("needs 4.0 MiB free"), std::string::npos) << err;
+  EXPECT_NE(err.find("MiB free on the file system"), std::string::npos) << err;
 }
 
 }  // namespace

@@ -84,6 +84,7 @@ class LiveAnalyser {
               const acquisition::DeviceSegment& segment, MovementPhase& phase);
   void publish_ready(bool at_end);
   void publish(const MovementPhase& phase);
+  void note_time_not_advancing(std::int64_t sample, double time, double previous);
 
   acquisition::SetInfo set_;
   double sample_rate_hz_;
@@ -108,6 +109,8 @@ class LiveAnalyser {
   std::vector<MovementPhase> pending_;  // found, waiting for their margin
   std::vector<PhaseResult> published_;
   std::vector<std::string> warnings_;
+  std::size_t time_not_advancing_ = 0;    // time steps <= 0 (or NaN) seen in the set
+  std::string first_time_not_advancing_;  // where the first was, for the warning
 };
 
 }  // namespace isokin::analysis

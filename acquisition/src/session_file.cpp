@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -1440,9 +1441,22 @@ struct SessionWriter::Impl {
     struct stat file_status {};
     int error = ::fstat(descriptor, &file_status) == 0 ? 0 : errno;
     if (error == 0) error = ::posix_fallocate(descriptor, file_status.st_size, kReservedBytes);
+    struct statvfs file_system {};
+    const bool free_known = error == ENOSPC && ::fstatvfs(descriptor, &file_system) == 0;
     ::close(descriptor);
     if (error != 0) {
-      ctx.fail(fmt::format("cannot reserve space to write: {}", std::strerror(error)));
+      constexpr double kMiB = 1024.0 * 1024.0;
+      // Say what is needed against what there is: "No space left" on a disk with 3 MiB free
+      // otherwise reads as a bug (issue 19.13).
+      const std::string space =
+          free_known ? fmt::format(
+                           " (the writer needs {:.1f} MiB free whenever a set starts or ends; "
+                           "{:.1f} MiB free on the file system)",
+                           static_cast<double>(kReservedBytes) / kMiB,
+                           static_cast<double>(file_system.f_bavail) *
+                               static_cast<double>(file_system.f_frsize) / kMiB)
+                     : std::string();
+      ctx.fail(fmt::format("cannot reserve space to write: {}{}", std::strerror(error), space));
     }
   }
 

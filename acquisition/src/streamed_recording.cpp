@@ -16,7 +16,15 @@ StreamedRecording::StreamedRecording(const std::filesystem::path& out, const Ses
     };
     stream_.emplace(info, std::move(*stream));
   }
-  writer_ = std::make_unique<SessionWriter>(out, info);
+  file_.emplace(out);
+  try {
+    writer_ = std::make_unique<SessionWriter>(out, info);
+  } catch (...) {
+    // Created just above and holding no sample yet: a failed start leaves no file behind.
+    std::error_code ignored;
+    std::filesystem::remove(out, ignored);
+    throw;
+  }
   event_writer_.store(writer_.get());
 }
 

@@ -145,6 +145,7 @@ void LiveAnalyser::push_samples(std::size_t count, SampleAt sample_at,
     if (i > 0) {
       const double step = s.time - time_.back();
       if (!(step > 0.0 && step <= max_step)) status |= kTimeGap;
+      if (!(step > 0.0)) note_time_not_advancing(i, s.time, time_.back());
     }
     time_.push_back(s.time);
     torque_.push_back(s.torque);
@@ -369,6 +370,12 @@ void LiveAnalyser::bound_peaks(PhaseResult& r, const MovementPhase& phase,
   r.isokinetic.angle_at_peak = iso.angle;
 }
 
+void LiveAnalyser::note_time_not_advancing(std::int64_t sample, double time, double previous) {
+  if (time_not_advancing_++ > 0) return;  // the first is named, the rest counted
+  first_time_not_advancing_ =
+      fmt::format("at sample {} (t = {:g} s after {:g} s)", sample, time, previous);
+}
+
 SetAnalysis LiveAnalyser::result() const {
   SetAnalysis a;
   a.set_index = set_.index;
@@ -388,6 +395,14 @@ SetAnalysis LiveAnalyser::result() const {
   }
   a.gravity = gravity_;
   a.warnings = warnings_;
+  if (time_not_advancing_ > 0) {
+    // Such steps are gaps to the analysis (no phase spans them), but the recording's clock is
+    // wrong: say so, once per set.
+    a.warnings.push_back(fmt::format(
+        "time runs backwards or stands still {} ({} time step(s) <= 0 in this set); phases "
+        "are not measured across them",
+        first_time_not_advancing_, time_not_advancing_));
+  }
   if (time_.size() < 3) a.warnings.emplace_back("set has fewer than 3 samples");
   summarize_set(a, published_, body_mass_kg_, settings_);
   check_plausibility(a, time_, angle_, sample_rate_hz_);

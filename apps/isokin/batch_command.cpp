@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "cohort_command.h"
+#include "isokin/acquisition/new_file.h"
 #include "isokin/acquisition/session_file.h"
 #include "isokin/analysis/session_analysis.h"
 #include "result_csv.h"
@@ -223,9 +224,9 @@ int run_batch(const BatchOptions& o, std::ostream& out) {
                                : std::max<std::size_t>(1, std::thread::hardware_concurrency());
 
   // Rewrite what was done (dropping any cut-off file), then append in file order.
-  const fs::path partial = o.out.string() + ".partial";
-  std::ofstream table(partial, std::ios::binary | std::ios::trunc);
-  if (!table) throw std::runtime_error("batch: cannot create " + partial.string());
+  acquisition::PendingFile partial(o.out);
+  std::ofstream table(partial.path(), std::ios::binary | std::ios::trunc);
+  if (!table) throw std::runtime_error("batch: cannot write " + partial.path().string());
   table << kHeader << '\n';
   std::vector<std::string> todo;
   for (const auto& f : files) {
@@ -236,7 +237,11 @@ int run_batch(const BatchOptions& o, std::ostream& out) {
     }
   }
   table.flush();
-  fs::rename(partial, o.out);  // the resumed table is whole before new work starts
+  if (!table) throw std::runtime_error("batch: writing " + partial.path().string() + " failed");
+  table.close();
+  // The resumed table is whole before new work starts; only --resume replaces the table.
+  partial.commit(o.resume ? acquisition::PendingFile::Existing::kReplace
+                          : acquisition::PendingFile::Existing::kRefuse);
 
   std::vector<std::optional<std::string>> rows(todo.size());
   std::vector<std::string> errors(todo.size());
@@ -309,11 +314,14 @@ int run_merge(const MergeOptions& o, std::ostream& out) {
       }
     }
   }
-  std::ofstream table(o.out, std::ios::binary);
+  acquisition::PendingFile pending(o.out);  // the merged table appears only when whole
+  std::ofstream table(pending.path(), std::ios::binary);
   table << kHeader << '\n';
   for (const auto& [file, text] : all) table << text;
   table.flush();
   if (!table) throw std::runtime_error("merge: writing " + o.out.string() + " failed");
+  table.close();
+  pending.commit();
   fmt::print(out, "{} session(s) from {} part(s) -> {}\n", all.size(), o.parts.size(),
              o.out.string());
   return 0;

@@ -13,11 +13,13 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <stdexcept>
 #include <vector>
 
+#include "isokin/acquisition/new_file.h"
 #include "isokin/analysis/descriptive_statistics.h"
 #include "result_csv.h"
 
@@ -177,10 +179,12 @@ int run_cohort(const CohortOptions& o, std::ostream& out) {
     ++used;
   }
 
+  std::optional<acquisition::PendingFile> pending;  // the summary appears only when whole
   std::ofstream file;
   if (!o.out.empty()) {
-    file.open(o.out.string() + ".partial", std::ios::binary | std::ios::trunc);
-    if (!file) throw std::runtime_error("cohort: cannot create " + o.out.string() + ".partial");
+    pending.emplace(o.out);
+    file.open(pending->path(), std::ios::binary | std::ios::trunc);
+    if (!file) throw std::runtime_error("cohort: cannot write " + pending->path().string());
   }
   std::ostream& summary = o.out.empty() ? out : file;
   for (const auto& key : keys) summary << key << ',';
@@ -219,7 +223,7 @@ int run_cohort(const CohortOptions& o, std::ostream& out) {
   file.flush();
   if (!file) throw std::runtime_error("cohort: writing " + o.out.string() + " failed");
   file.close();
-  fs::rename(o.out.string() + ".partial", o.out);
+  pending->commit();
   fmt::print(out, "{} values of {} session(s): {} group(s), {} measure(s), {} rows -> {}\n", used,
              subjects.size(), groups.size(), measures.size(), rows, o.out.string());
   return 0;

@@ -8,6 +8,7 @@
 #include <ostream>
 
 #include "commands.h"
+#include "isokin/acquisition/new_file.h"
 #include "isokin/acquisition/protocol.h"
 #include "isokin/acquisition/session_file.h"
 #include "isokin/analysis/session_analysis.h"
@@ -68,6 +69,8 @@ acquisition::SubjectInfo demo_subject(std::uint64_t seed) {
 // each side's passive gravity trial, then its test sets, so the results are gravity-corrected
 // from the trial (docs/analysis.md).
 int run_demo(const DemoOptions& options, std::ostream& out) {
+  acquisition::RecordingFile::check_new(options.out);  // a demo never overwrites a file either
+  keep_recording_when_output_closes();
   const auto protocol = acquisition::load_protocol(
       acquisition::find_protocol("knee-60-180-bilateral", {shipped_protocols_dir()}));
   drivers::DeviceOptions device_options;
@@ -103,6 +106,7 @@ int run_demo(const DemoOptions& options, std::ostream& out) {
              options.seed, options.out.string());
   record_live_session(*device, session, out);
   device->close();
+  report_lost_output(out, options.out);
 
   // Analyse what is on disk, exactly as `isokin analyze` would.
   const auto recorded = acquisition::read_session(options.out);

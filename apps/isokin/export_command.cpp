@@ -15,6 +15,7 @@
 
 #include "commands.h"
 #include "file_commands.h"
+#include "isokin/acquisition/new_file.h"
 #include "isokin/acquisition/session_file.h"
 #include "isokin/analysis/session_analysis.h"
 #include "result_csv.h"
@@ -249,10 +250,15 @@ int run_export(const ExportOptions& o, std::ostream& out) {
   const auto analysis = analysis::analyze_session(session);
   if (o.format == "csv") {
     export_csv(session, analysis, o.out);
-  } else if (o.format == "json") {
-    export_json(session, analysis, o.out);
   } else {
-    export_mat(session, o.out);
+    // The file appears only when whole, and never over one that appeared meanwhile.
+    acquisition::PendingFile pending(o.out);
+    if (o.format == "json") {
+      export_json(session, analysis, pending.path());
+    } else {
+      export_mat(session, pending.path());
+    }
+    pending.commit();
   }
   std::size_t samples = 0;
   for (const auto& set : session.sets) samples += set.signals.size();

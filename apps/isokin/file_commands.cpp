@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "export_command.h"
+#include "isokin/acquisition/new_file.h"
 #include "isokin/acquisition/session_file.h"
 
 namespace isokin::cli {
@@ -27,17 +28,12 @@ void check_new_output(const fs::path& in, const fs::path& out, std::string_view 
   }
 }
 
-// Writes to OUT.partial and renames, so an interrupted command leaves no half-written OUT.
+// Writes under a unique temporary name and moves it into place, so an interrupted command
+// leaves no half-written OUT and no other file (the input included) is ever touched.
 void write_new_session(const fs::path& out, const acquisition::Session& session) {
-  const fs::path partial = out.string() + ".partial";
-  try {
-    acquisition::write_session(partial, session);
-  } catch (...) {
-    std::error_code ignored;
-    fs::remove(partial, ignored);  // the error itself is reported by the caller
-    throw;
-  }
-  fs::rename(partial, out);
+  acquisition::PendingFile pending(out);
+  acquisition::write_session(pending.path(), session);
+  pending.commit();
 }
 
 int run_repair(const RepairOptions& o, std::ostream& out) {

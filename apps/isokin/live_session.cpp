@@ -10,6 +10,8 @@
 #include <array>
 #include <atomic>
 #include <cmath>
+#include <csignal>
+#include <iostream>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -122,6 +124,17 @@ double estimated_set_seconds(const PlannedSet& set) {
   const double range = sp.angle_max - sp.angle_min;
   const double rep = range / sp.extension_velocity + range / sp.flexion_velocity + 0.15;
   return 2 * kRestBefore + sp.repetitions * rep;
+}
+
+void keep_recording_when_output_closes() {
+  std::signal(SIGPIPE, SIG_IGN);
+}
+
+void report_lost_output(const std::ostream& out, const std::filesystem::path& file) {
+  if (out.good()) return;
+  std::cerr << "isokin: the progress output could not be written (closed pipe?) and was lost; "
+               "the recording went on regardless: see `isokin info "
+            << file.string() << "`\n";
 }
 
 void abort_live_session() noexcept {

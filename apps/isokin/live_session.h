@@ -42,6 +42,15 @@ struct LiveSessionResult {
 LiveSessionResult record_live_session(drivers::Device& device, const LiveSessionOptions& options,
                                       std::ostream& out);
 
+// A recording never depends on who reads its progress: SIGPIPE is ignored from here on, so a
+// closed pipe (`isokin run … | head`) only makes the output fail (std::ostream's badbit) while
+// the recording goes on to its end. Call before the first line is printed.
+void keep_recording_when_output_closes();
+
+// After a recording: if `out` failed (a closed pipe, a full disk), says so on standard error,
+// naming the file, which is complete or incomplete as the recording ended.
+void report_lost_output(const std::ostream& out, const std::filesystem::path& file);
+
 // Async-signal-safe: asks the session being recorded (if any) to abort.
 void abort_live_session() noexcept;
 

@@ -29,7 +29,8 @@ int main(int argc, char** argv) {
   isokin::cli::DemoOptions demo;
   auto* demo_cmd = app.add_subcommand(
       "demo", "Simulate a bilateral knee test (60 and 180 °/s), record it and print the results");
-  demo_cmd->add_option("--out", demo.out, "Session file to write")->capture_default_str();
+  demo_cmd->add_option("--out", demo.out, "New session file to write (never overwritten)")
+      ->capture_default_str();
   demo_cmd->add_option("--seed", demo.seed, "Simulator seed (same seed, same session)")
       ->capture_default_str();
   isokin::cli::add_subject_detail_options(*demo_cmd, demo.subject);
@@ -47,7 +48,8 @@ int main(int argc, char** argv) {
       ->required();
   run_cmd->add_option("--device", run.device, "Device driver: sim or a hardware driver")
       ->capture_default_str();
-  run_cmd->add_option("--out", run.out, "Session file to write")->capture_default_str();
+  run_cmd->add_option("--out", run.out, "New session file to write (never overwritten)")
+      ->capture_default_str();
   run_cmd->add_option("--subject", run.subject, "Pseudonymous subject id");
   run_cmd->add_option("--body-mass", run.body_mass_kg, "Subject body mass, kg");
   run_cmd->add_option("--subject-name", run.subject_name,

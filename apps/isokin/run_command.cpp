@@ -6,6 +6,7 @@
 #include <ostream>
 
 #include "commands.h"
+#include "isokin/acquisition/new_file.h"
 #include "isokin/acquisition/protocol.h"
 #include "isokin/drivers/registry.h"
 #include "live_session.h"
@@ -68,6 +69,9 @@ int run_protocol(const RunOptions& options, std::ostream& out) {
     sides.push_back(*side);
   }
 
+  // Before the device is opened; the recording itself creates the file exclusively.
+  acquisition::RecordingFile::check_new(options.out);
+  keep_recording_when_output_closes();
   drivers::DeviceOptions device_options;
   device_options.seed = options.seed;
   device_options.realtime = !options.fast;
@@ -126,6 +130,7 @@ int run_protocol(const RunOptions& options, std::ostream& out) {
   }
   ::sigaction(SIGINT, &previous, nullptr);
   device->close();
+  report_lost_output(out, options.out);
   if (result.state != acquisition::RunnerState::kDone) {
     fmt::print(out,
                "Aborted after {} sets. {} is closed and marked incomplete; what was recorded is "

@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <map>
+#include <optional>
+#include <vector>
 
 namespace isokin::drivers {
 
@@ -25,12 +28,74 @@ std::pair<std::size_t, std::size_t> line_and_column(std::string_view text, std::
   return {line, column};
 }
 
+namespace {
+
+// Byte offset of the `n`-th (0-based) object key in `text`, in document order: a string
+// followed by ':' is a key. Only called on text that parsed up to that key.
+std::size_t offset_of_key(std::string_view text, std::size_t n) {
+  std::size_t seen = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '"') continue;
+    const std::size_t start = i;
+    for (++i; i < text.size() && text[i] != '"'; ++i) {
+      if (text[i] == '\\') ++i;  // an escaped character, '"' included
+    }
+    std::size_t after = i + 1;
+    while (after < text.size() && (text[after] == ' ' || text[after] == '\t' ||
+                                   text[after] == '\n' || text[after] == '\r')) {
+      ++after;
+    }
+    if (after < text.size() && text[after] == ':' && seen++ == n) return start;
+  }
+  return text.size();
+}
+
+// nlohmann keeps the last of two equal keys without a word; a hand-written protocol with
+// "repetitions" twice would silently run the second. Finds the first duplicated key: its name
+// and the document-order numbers of both occurrences.
+struct DuplicateKey {
+  std::string key;
+  std::size_t first = 0;
+  std::size_t second = 0;
+};
+
+json parse_refusing_duplicates(std::string_view text, std::optional<DuplicateKey>& duplicate) {
+  std::vector<std::map<std::string, std::size_t>> open_objects;  // key → its number
+  std::size_t keys = 0;
+  const json::parser_callback_t check = [&](int /*depth*/, json::parse_event_t event,
+                                            json& parsed) {
+    if (event == json::parse_event_t::object_start) {
+      open_objects.emplace_back();
+    } else if (event == json::parse_event_t::object_end) {
+      if (!open_objects.empty()) open_objects.pop_back();
+    } else if (event == json::parse_event_t::key && !open_objects.empty()) {
+      const auto [it, added] = open_objects.back().emplace(parsed.get<std::string>(), keys);
+      if (!added && !duplicate) duplicate = DuplicateKey{it->first, it->second, keys};
+      ++keys;
+    }
+    return true;
+  };
+  return json::parse(text, check);
+}
+
+}  // namespace
+
 JsonDocument::JsonDocument(std::string source, std::function<void(const std::string&)> raise)
     : source_(std::move(source)), raise_(std::move(raise)) {}
 
 json JsonDocument::parse(std::string_view text) const {
   try {
-    return json::parse(text);
+    std::optional<DuplicateKey> duplicate;
+    json document = parse_refusing_duplicates(text, duplicate);
+    if (duplicate) {
+      const auto [line, column] = line_and_column(text, offset_of_key(text, duplicate->second));
+      const auto first_line = line_and_column(text, offset_of_key(text, duplicate->first)).first;
+      raise_(
+          fmt::format("{}:{}:{}: invalid JSON: duplicate key \"{}\" (first given on line {}; JSON "
+                      "readers keep only one of the two values)",
+                      source_, line, column, duplicate->key, first_line));
+    }
+    return document;
   } catch (const json::parse_error& e) {
     const auto [line, column] = line_and_column(text, e.byte > 0 ? e.byte - 1 : 0);
     std::string what = e.what();

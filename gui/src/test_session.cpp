@@ -8,6 +8,7 @@
 
 #include "isokin/acquisition/fan_out.h"
 #include "isokin/acquisition/live_stream.h"
+#include "isokin/acquisition/new_file.h"
 #include "isokin/acquisition/protocol_runner.h"
 #include "isokin/acquisition/session_file.h"
 #include "isokin/acquisition/streamed_recording.h"
@@ -61,11 +62,11 @@ bool TestSession::start(TestPlan plan, QString* error) {
     if (error != nullptr) *error = tr("the protocol has no sets");
     return false;
   }
-  if (std::filesystem::exists(plan.out)) {
-    if (error != nullptr) {
-      *error = tr("%1 already exists: choose another name (a recording is never overwritten)")
-                   .arg(QString::fromStdString(plan.out.string()));
-    }
+  // The CLI's rule and words; StreamedRecording enforces it again when it creates the file.
+  try {
+    acquisition::RecordingFile::check_new(plan.out);
+  } catch (const std::runtime_error& refused) {
+    if (error != nullptr) *error = QString::fromStdString(refused.what());
     return false;
   }
   plan_ = std::move(plan);

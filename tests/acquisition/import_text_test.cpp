@@ -114,4 +114,36 @@ TEST(DelimitedImport, BadOptionsAreUsageErrorsNotFileErrors) {
   EXPECT_THROW((void)import_recording("1,2,3\n3,4,5\n", "mem.csv", o), std::invalid_argument);
 }
 
+// The usage error a mapping gives, or "no error".
+std::string usage_error_of(std::string_view content, const std::string& file,
+                           const ImportOptions& o) {
+  try {
+    (void)import_recording(content, file, o);
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+// Issue 19.13: one column mapped as two channels would record one signal twice under two
+// names; refused, naming the column, whether given by number or by header name.
+TEST(DelimitedImport, OneColumnMappedAsTwoChannelsIsRefused) {
+  const std::string rows = "1,2,3\n4,5,6\n7,8,9\n";
+  ImportOptions o;
+  o.rate_hz = 100.0;
+  o.columns = "torque=2,velocity=1,angle=2";
+  EXPECT_EQ(usage_error_of(rows, "mem.csv", o),
+            "import: --columns maps column 2 to both angle and torque: one column can be only "
+            "one channel");
+  o.columns = "torque=Moment,angle=2";
+  EXPECT_EQ(usage_error_of("Angle,Moment\n" + rows, "mem.csv", o),
+            "import: --columns maps column 2 to both angle and torque: one column can be only "
+            "one channel");
+  o.columns = "torque=1,angle=2,torque=3";
+  EXPECT_EQ(usage_error_of(rows, "mem.csv", o),
+            "import: --columns maps torque twice: give each channel one column");
+  o.columns = "torque=1,angle=2";  // distinct columns import
+  EXPECT_EQ(usage_error_of(rows, "mem.csv", o), "no error");
+}
+
 }  // namespace

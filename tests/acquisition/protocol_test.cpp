@@ -108,6 +108,26 @@ TEST(ProtocolErrors, NumberTooLargeForADoubleNamesLineAndColumn) {
                {"test.json:2:21:", "invalid JSON", "number overflow"});
 }
 
+// Issue 19.13: JSON readers keep one of two equal keys; a protocol saying "repetitions" twice
+// would silently run one of them. Refused, naming the key and both lines.
+TEST(ProtocolErrors, ADuplicatedKeyIsRefusedNamingTheKeyAndItsLine) {
+  const std::string set =
+      "{\"mode\": \"concentric/concentric\", \"velocity_deg_s\": 60,\n"
+      "  \"repetitions\": 5,\n"
+      "  \"repetitions\": 3}";
+  expect_error(minimal("[" + set + "]"),
+               {"test.json:4:3:", "duplicate key \"repetitions\"", "first given on line 3"});
+  // The same key in two different objects is not a duplicate.
+  EXPECT_NO_THROW(parse_protocol(
+      minimal(R"([{"mode": "concentric/concentric", "velocity_deg_s": 60, "repetitions": 5},
+                  {"mode": "concentric/concentric", "velocity_deg_s": 180, "repetitions": 5}])"),
+      "test.json"));
+  // A key written with an escape ("\u0072" is 'r') is the same key.
+  expect_error(minimal(R"([{"mode": "concentric/concentric", "velocity_deg_s": 60,
+                           "repetitions": 5, "\u0072epetitions": 4}])"),
+               {"test.json:3:46:", "duplicate key \"repetitions\""});
+}
+
 TEST(ProtocolErrors, ContentErrorsNameTheJsonPointer) {
   const std::string good_set =
       R"([{"mode": "concentric/concentric", "velocity_deg_s": 60, "repetitions": 5}])";

@@ -72,6 +72,29 @@ TEST(BadInput, GapInTimeIsFlagged) {
   EXPECT_TRUE(has_warning(a, "flexion 1: samples missing"));
 }
 
+// Issue 19.13: a clock that jumps back (a device reset, two recordings spliced) is analysed,
+// with one set-level warning naming the first such sample, and never passes silently.
+TEST(BadInput, TimeRunningBackwardsIsAnalysedWithASetWarning) {
+  auto s = three_repetitions(1000.0);
+  auto& sig = s.signals();
+  const auto i = at(sig, 0.5 + 3.2 + 1.6 + 0.8);  // middle of the second flexion: t = 6.1 s
+  ASSERT_EQ(i, 6100U);
+  for (std::size_t k = i; k < sig.size(); ++k) sig.time[k] -= 0.25;  // back by 0.25 s
+  const auto a = analyze_set(s.set(60, 60), {}, 0.0, 1000.0);
+  ASSERT_EQ(a.extension.repetitions.size(), 3U);
+  EXPECT_EQ(a.extension.repetitions[0].flags, kPhaseOk);
+  EXPECT_NE(a.flexion.repetitions[1].flags & kPhaseGap, 0U);  // the step is a gap inside it
+  EXPECT_TRUE(has_warning(a,
+                          "time runs backwards or stands still at sample 6100 (t = 5.85 s "
+                          "after 6.099 s)"))
+      << ::testing::PrintToString(a.warnings);
+  EXPECT_TRUE(has_warning(a, "(1 time step(s) <= 0 in this set)"));
+
+  // A regular clock gives no such warning.
+  const auto regular = analyze_set(three_repetitions(1000.0).set(60, 60), {}, 0.0, 1000.0);
+  EXPECT_FALSE(has_warning(regular, "time runs backwards"));
+}
+
 TEST(BadInput, ClippedTorqueStatusIsFlagged) {
   auto s = three_repetitions(1000.0);
   s.signals().status[at(s.signals(), 0.5 + 0.8)] |= isokin::drivers::kStatusTorqueClipped;

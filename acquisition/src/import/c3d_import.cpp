@@ -97,6 +97,15 @@ ImportedRecording import_c3d(std::string_view content, const std::string& file,
     m.offset = entry.value("offset", 0.0);
     map[channel] = m;
   }
+  std::map<std::string, std::size_t> channel_columns;
+  for (const auto& [channel, m] : map) channel_columns[channel] = m.index;
+  check_one_channel_per_column(
+      channel_columns,
+      [&](std::size_t c) {
+        return fmt::format("analog channel {} ('{}')", c + static_cast<std::size_t>(base),
+                           c < analog.labels.size() ? analog.labels[c] : "");
+      },
+      "profile " + options.profile.string());
   if (analog.sample_count < 2) fail(file, "fewer than 2 analog samples");
 
   ImportedRecording rec;

@@ -56,7 +56,9 @@ Mapping parse_mapping(const ImportOptions& o) {
       throw usage_error("--columns entry '" + std::string(item) +
                         "' must be time|torque|angle|velocity=COLUMN");
     }
-    m.column_spec[name] = std::string(trim(item.substr(eq + 1)));
+    if (!m.column_spec.emplace(name, std::string(trim(item.substr(eq + 1)))).second) {
+      throw usage_error("--columns maps " + name + " twice: give each channel one column");
+    }
   }
   if (!m.column_spec.count("torque") || !m.column_spec.count("angle")) {
     throw usage_error("--columns needs at least torque=COL and angle=COL");
@@ -216,6 +218,8 @@ ImportedRecording import_delimited(std::string_view content, const std::string& 
     }
     index[channel] = static_cast<std::size_t>(*number) - 1;
   }
+  check_one_channel_per_column(
+      index, [](std::size_t c) { return fmt::format("column {}", c + 1); }, "--columns");
 
   std::map<std::string, std::vector<double>> raw;
   std::vector<std::size_t> line_of_row;
@@ -258,6 +262,8 @@ ImportedRecording map_table(const std::string& file, NumericTable table, const I
     }
     index[channel] = static_cast<std::size_t>(*number) - 1;
   }
+  check_one_channel_per_column(
+      index, [](std::size_t c) { return fmt::format("column {}", c + 1); }, "--columns");
   std::map<std::string, std::vector<double>> raw;
   for (const auto& [channel, column] : index) raw[channel] = table.columns[column];
   return build(file, m, std::move(raw), index, table.line_of_row, o);

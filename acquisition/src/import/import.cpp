@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "import/text.h"
+#include "isokin/acquisition/new_file.h"
 #include "isokin/acquisition/session_file.h"
 
 namespace isokin::acquisition {
@@ -463,16 +464,9 @@ void write_imported_session(std::span<const ImportedRecording> recordings,
   const Session session = to_session(recordings, contexts);
   const auto dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
   std::filesystem::create_directories(dir);
-  const auto temporary =
-      dir / ("." + path.filename().string() + ".partial-" + std::to_string(::getpid()));
-  try {
-    write_session(temporary, session);
-    std::filesystem::rename(temporary, path);
-  } catch (...) {
-    std::error_code ignored;  // the original error is the one to report
-    std::filesystem::remove(temporary, ignored);
-    throw;
-  }
+  PendingFile pending(path);
+  write_session(pending.path(), session);
+  pending.commit(PendingFile::Existing::kReplace);  // re-importing replaces an earlier import
 }
 
 }  // namespace isokin::acquisition

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <stdexcept>
 
 namespace isokin::acquisition::import_detail {
 
@@ -148,6 +149,20 @@ void check_time_increases(const std::string& file, const std::vector<double>& ti
     if (!(time[i] > time[i - 1])) {
       throw ImportError(fmt::format("{}:{}: column {} (time): {} does not increase on {}", file,
                                     line_of_row[i], column, time[i], time[i - 1]));
+    }
+  }
+}
+
+void check_one_channel_per_column(const std::map<std::string, std::size_t>& channel_columns,
+                                  const std::function<std::string(std::size_t)>& column_name,
+                                  std::string_view mapping) {
+  std::map<std::size_t, std::string> channel_of_column;
+  for (const auto& [channel, column] : channel_columns) {
+    const auto [it, added] = channel_of_column.emplace(column, channel);
+    if (!added) {
+      throw std::invalid_argument(
+          fmt::format("import: {} maps {} to both {} and {}: one column can be only one channel",
+                      mapping, column_name(column), it->second, channel));
     }
   }
 }

@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -58,6 +60,14 @@ void apply_negate(ImportedRecording& recording, const std::vector<std::string>& 
 // Checks time increases strictly; `line_of_row` gives each row's line for the message.
 void check_time_increases(const std::string& file, const std::vector<double>& time,
                           const std::vector<std::size_t>& line_of_row, std::size_t column);
+
+// Each source column feeds one channel: one column mapped as two channels (torque=2,angle=2)
+// would record one signal twice under two names. `column_name(c)` says column c as the user
+// knows it ("column 2", "'Torque'"); `mapping` says where the mapping came from ("--columns").
+// Throws std::invalid_argument naming the column and both channels.
+void check_one_channel_per_column(const std::map<std::string, std::size_t>& channel_columns,
+                                  const std::function<std::string(std::size_t)>& column_name,
+                                  std::string_view mapping);
 
 // Table-shaped importers (csv in memory, mat): numeric rows mapped with options.columns.
 struct NumericTable {

@@ -361,6 +361,9 @@ ImportedRecording import_vicon_csv(std::string_view content, const std::string& 
     }
     factor[channel] = f;
   }
+  check_one_channel_per_column(
+      index, [&](std::size_t c) { return fmt::format("column '{}'", names[c]); },
+      "vicon-csv --columns");
 
   ImportedRecording rec;
   rec.format = ImportFormat::kViconCsv;

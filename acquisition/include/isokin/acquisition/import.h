@@ -143,8 +143,9 @@ Session to_session(const ImportedRecording& recording, const ImportContext& cont
 // calibration, or whose headers give the subject different body masses or involved sides.
 Session to_session(std::span<const ImportedRecording> recordings,
                    std::span<const ImportContext> contexts);
-// Writes the recording(s) as a session file at `path`: written under a temporary name in the same
-// directory and renamed at the end, so a failure leaves nothing (and no partial file) behind.
+// Writes the recording(s) as a session file at `path` (replacing one there: the caller decides
+// whether it may): written under a unique temporary name in the same directory (PendingFile,
+// new_file.h) and renamed at the end, so a failure leaves nothing (and no partial file) behind.
 void write_imported_session(const ImportedRecording& recording, const ImportContext& context,
                             const std::filesystem::path& path);
 void write_imported_session(std::span<const ImportedRecording> recordings,

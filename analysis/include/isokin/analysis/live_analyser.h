@@ -99,6 +99,7 @@ class LiveAnalyser {
                    const Eigen::Ref<const Eigen::ArrayXd>& raw_torque,
                    const Eigen::Ref<const Eigen::ArrayXd>& angle,
                    const Eigen::Ref<const Eigen::ArrayXd>& time) const;
+  void note_time_not_advancing(std::int64_t sample, double time, double previous);
 
   acquisition::SetInfo set_;
   double sample_rate_hz_;
@@ -129,6 +130,8 @@ class LiveAnalyser {
   std::array<int, 2> published_count_{};  // phases of each movement published so far
   std::vector<PhaseResult> published_;
   std::vector<std::string> warnings_;
+  std::size_t time_not_advancing_ = 0;    // time steps <= 0 (or NaN) seen in the set
+  std::string first_time_not_advancing_;  // where the first was, for the warning
 };
 
 }  // namespace isokin::analysis

@@ -302,10 +302,22 @@ TEST_F(SerialRun, ASilentLineIsSaidOnStderrAndLeavesAGapInTheFile) {
   ASSERT_EQ(session.sets.size(), 1u);
   const auto& sig = session.sets[0].signals;
   ASSERT_GT(sig.size(), kBefore);
-  EXPECT_NE(sig.status[kBefore] & drivers::kStatusGapBefore, 0u);
-  EXPECT_EQ(std::count_if(sig.status.begin(), sig.status.end(),
-                          [](std::uint32_t s) { return (s & drivers::kStatusGapBefore) != 0; }),
-            1);
+  std::vector<std::size_t> gaps;
+  for (std::size_t i = 0; i < sig.size(); ++i) {
+    if ((sig.status[i] & drivers::kStatusGapBefore) != 0) gaps.push_back(i);
+  }
+  std::string events;
+  std::size_t silence_ends = 0;
+  for (const auto& e : session.events) {
+    events += e.kind + ": " + e.detail + "\n";
+    silence_ends += e.kind == "device-silence-end" ? 1 : 0;
+  }
+  // The silence made here is the first gap. On a loaded machine `isokin` can also go more than
+  // a second without reading the terminal (seen at load 10 on 2 cores): from its side that is
+  // a silence too, and it must be reported the same way, one gap for each.
+  ASSERT_FALSE(gaps.empty()) << events;
+  EXPECT_EQ(gaps.front(), kBefore) << events;
+  EXPECT_EQ(gaps.size(), silence_ends) << events;
   EXPECT_GE(sig.time[kBefore] - sig.time[kBefore - 1], 2.0);
   EXPECT_TRUE(has_event(session, "device-silence", "no frames for"));
   EXPECT_TRUE(has_event(session, "device-silence-end", "frames again after"));

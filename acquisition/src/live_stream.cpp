@@ -98,6 +98,9 @@ json hello_json(const SessionInfo& session) {
           {"set", nullptr}};
 }
 
+constexpr std::string_view kOverlongMessage = "message longer than 1024 bytes";
+static_assert(kStreamMaxClientLineBytes == 1024, "kOverlongMessage names the limit");
+
 std::string dump(const json& j) {
   // Replace invalid UTF-8 rather than throw: a label typed by the operator must not stop a set.
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -137,21 +140,27 @@ ClientMessage parse_client_message(std::string_view line) noexcept {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);  // telnet and friends
     if (line.size() > kStreamMaxClientLineBytes) {
       return {ClientMessageKind::kInvalid,
-              fmt::format("message longer than {} bytes", kStreamMaxClientLineBytes)};
+              fmt::format("message longer than {} bytes", kStreamMaxClientLineBytes),
+              kOverlongMessage};
     }
     const json message = json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (message.is_discarded()) return {ClientMessageKind::kInvalid, "not JSON"};
-    if (!message.is_object()) return {ClientMessageKind::kInvalid, "not a JSON object"};
+    if (message.is_discarded()) return {ClientMessageKind::kInvalid, "not JSON", "not JSON"};
+    if (!message.is_object()) {
+      return {ClientMessageKind::kInvalid, "not a JSON object", "not a JSON object"};
+    }
     const auto type = message.find("type");
     if (type == message.end() || !type->is_string()) {
-      return {ClientMessageKind::kInvalid, "no \"type\" string"};
+      return {ClientMessageKind::kInvalid, "no \"type\" string", "no \"type\" string"};
     }
-    if (type->get_ref<const std::string&>() == "ping") return {ClientMessageKind::kPing, {}};
+    if (type->get_ref<const std::string&>() == "ping") return {ClientMessageKind::kPing, {}, {}};
+    // The client hears back what it sent; the file only that the type was unknown: a client's
+    // text (a name, a birth date) must not reach the session file (docs/security.md).
     return {ClientMessageKind::kInvalid,
             fmt::format("unknown message type \"{}\"",
-                        type->get_ref<const std::string&>().substr(0, 64))};
+                        type->get_ref<const std::string&>().substr(0, 64)),
+            "unknown message type"};
   } catch (const std::exception& e) {  // allocation failure: still an answer, never a crash
-    return {ClientMessageKind::kInvalid, e.what()};
+    return {ClientMessageKind::kInvalid, e.what(), "not readable"};
   }
 }
 
@@ -188,9 +197,43 @@ struct LiveStream::Impl {
   std::atomic<std::uint64_t> bytes_sent{0};
   std::atomic<std::uint64_t> samples_published{0};
   std::atomic<std::uint64_t> messages_published{0};
+  std::atomic<std::uint64_t> client_events_unlogged{0};
+
+  // Network thread only: client events logged since the last "stream-stats", and in all.
+  bool accepting = false;
+  std::uint64_t logged_since_stats = 0;
+  std::uint64_t logged_in_all = 0;
+  std::uint64_t unlogged_since_stats = 0;
 
   void event(const std::string& kind, const std::string& detail, int set = -1) const {
     if (stream.options_.on_event) stream.options_.on_event(kind, detail, set);
+  }
+
+  // An event a client causes: logged while within the limits, else only counted (a flood of
+  // connections would otherwise fill the file's events past what a reader accepts).
+  void client_event(const std::string& kind, const std::string& detail, int set = -1) {
+    if (logged_since_stats < kStreamLoggedClientEvents && logged_in_all < kStreamMaxClientEvents) {
+      ++logged_since_stats;
+      ++logged_in_all;
+      event(kind, detail, set);
+      return;
+    }
+    ++unlogged_since_stats;
+    client_events_unlogged.fetch_add(1);
+  }
+
+  // "; N more client events counted, not logged" for the stats event, and a fresh period.
+  std::string take_unlogged_note() {
+    std::string note;
+    if (unlogged_since_stats > 0) {
+      note = fmt::format(
+          "; {} more client events counted, not logged one by one (at most {} "
+          "per set, {} per session)",
+          unlogged_since_stats, kStreamLoggedClientEvents, kStreamMaxClientEvents);
+    }
+    unlogged_since_stats = 0;
+    logged_since_stats = 0;
+    return note;
   }
 
   void accept();
@@ -227,10 +270,10 @@ struct LiveStream::Impl::Client : std::enable_shared_from_this<Client> {
     if (closed || close_after_flush) return;
     if (bounded && backlog_bytes + frame->size() > impl.stream.options_.client_backlog_bytes) {
       impl.clients_dropped.fetch_add(1);
-      impl.event("stream-drop",
-                 fmt::format("client {} too slow: backlog of {} bytes full, disconnected", peer,
-                             backlog_bytes),
-                 impl.set_index_seen);
+      impl.client_event("stream-drop",
+                        fmt::format("client {} too slow: backlog of {} bytes full, disconnected",
+                                    peer, backlog_bytes),
+                        impl.set_index_seen);
       close();
       return;
     }
@@ -296,7 +339,7 @@ struct LiveStream::Impl::Client : std::enable_shared_from_this<Client> {
       if (c != '\n') {
         line.push_back(c);
         if (line.size() > kStreamMaxClientLineBytes + 1) {
-          protocol_error(fmt::format("message longer than {} bytes", kStreamMaxClientLineBytes));
+          protocol_error(std::string(kOverlongMessage), kOverlongMessage);
           return;
         }
         continue;
@@ -308,15 +351,16 @@ struct LiveStream::Impl::Client : std::enable_shared_from_this<Client> {
         if (closed) return;
         continue;
       }
-      protocol_error(message.error);
+      protocol_error(message.error, message.summary);
       return;
     }
   }
 
-  void protocol_error(const std::string& why) {
+  // why: for the client; summary: fixed words for the file.
+  void protocol_error(const std::string& why, std::string_view summary) {
     impl.protocol_errors.fetch_add(1);
-    impl.event("stream-error", fmt::format("client {} sent a bad message ({}): disconnected", peer,
-                                           why.substr(0, 200)));
+    impl.client_event("stream-error", fmt::format("client {} sent a bad message ({}): disconnected",
+                                                  peer, summary));
     send_last(std::make_shared<const std::string>(
         encode_json_frame(dump({{"type", "error"}, {"message", why}}))));
   }
@@ -336,7 +380,7 @@ void LiveStream::Impl::accept() {
   acceptor.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
     if (ec) {
       if (ec == asio::error::operation_aborted || stopping) return;  // closed by stop()
-      event("stream-error", fmt::format("accept failed: {}", ec.message()));
+      client_event("stream-error", fmt::format("accept failed: {}", ec.message()));
       accept();
       return;
     }
@@ -350,8 +394,8 @@ void LiveStream::Impl::accept() {
     auto client = std::make_shared<Client>(*this, std::move(socket));
     if (std::cmp_greater_equal(clients.size(), stream.options_.max_clients)) {
       clients_refused.fetch_add(1);
-      event("stream-refused",
-            fmt::format("client {} refused: already {} clients", client->peer, clients.size()));
+      client_event("stream-refused", fmt::format("client {} refused: already {} clients",
+                                                 client->peer, clients.size()));
       clients.insert(client);
       client->send_last(std::make_shared<const std::string>(
           encode_json_frame(dump({{"type", "error"},
@@ -361,8 +405,8 @@ void LiveStream::Impl::accept() {
       clients.insert(client);
       stream.clients_now_.store(static_cast<int>(clients.size()));
       clients_served.fetch_add(1);
-      event("stream-client",
-            fmt::format("client {} connected ({} now)", client->peer, clients.size()));
+      client_event("stream-client",
+                   fmt::format("client {} connected ({} now)", client->peer, clients.size()));
       client->start(std::make_shared<const std::string>(encode_json_frame(dump(hello))));
     }
     accept();
@@ -406,7 +450,10 @@ LiveStream::LiveStream(const SessionInfo& session, LiveStreamOptions options)
   impl_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) fail("listen on");
   port_ = impl_->acceptor.local_endpoint().port();
-  impl_->accept();
+  if (options_.accept_at_once) {
+    impl_->accepting = true;
+    impl_->accept();
+  }
   impl_->thread = std::thread([this] { impl_->io.run(); });
 }
 
@@ -435,6 +482,14 @@ void LiveStream::stop(double timeout_s) {
   });
   impl_->work.reset();
   if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+void LiveStream::accept_clients() {
+  asio::post(impl_->io, [impl = impl_.get()] {
+    if (impl->accepting || impl->stopping) return;
+    impl->accepting = true;
+    impl->accept();
+  });
 }
 
 void LiveStream::publish(Frame frame) {
@@ -486,9 +541,10 @@ void LiveStream::end_set(const SetStats& stats) {
     impl->event(
         "stream-stats",
         fmt::format("{} clients now, {} served, {} dropped as too slow, {} protocol "
-                    "errors, {} refused; {} samples and {} messages published, {} bytes sent",
+                    "errors, {} refused; {} samples and {} messages published, {} bytes sent{}",
                     impl->clients.size(), s.clients_served, s.clients_dropped, s.protocol_errors,
-                    s.clients_refused, s.samples_published, s.messages_published, s.bytes_sent),
+                    s.clients_refused, s.samples_published, s.messages_published, s.bytes_sent,
+                    impl->take_unlogged_note()),
         index);
   });
 }
@@ -499,10 +555,10 @@ void LiveStream::publish_json(std::string_view text) {
 }
 
 LiveStreamStats LiveStream::stats() const noexcept {
-  return {impl_->clients_served.load(),    impl_->clients_dropped.load(),
-          impl_->clients_refused.load(),   impl_->protocol_errors.load(),
-          impl_->bytes_sent.load(),        impl_->samples_published.load(),
-          impl_->messages_published.load()};
+  return {impl_->clients_served.load(),     impl_->clients_dropped.load(),
+          impl_->clients_refused.load(),    impl_->protocol_errors.load(),
+          impl_->bytes_sent.load(),         impl_->samples_published.load(),
+          impl_->messages_published.load(), impl_->client_events_unlogged.load()};
 }
 
 }  // namespace isokin::acquisition

@@ -168,6 +168,16 @@ RunnerState ProtocolRunner::run() {
                       stats.complete ? "complete" : stats.end_reason),
           info.index);
     if (abort_.load()) return aborted();
+    if (stats.sample_count == 0 && !stats.complete && !stop_set_.load()) {
+      device_failure_ = fmt::format(
+          "set {} ({}) recorded no samples: the device is gone or "
+          "failing ({}); the session stops here, incomplete",
+          info.index + 1, info.label, stats.end_reason);
+      event("device-failed", device_failure_, info.index);
+      writer_.write_events();
+      enter(RunnerState::kAborted);
+      return RunnerState::kAborted;
+    }
     const bool interrupted = stop_set_.load() && !end_set_.load();
     const bool redo = consume_redo();
     if (redo || (interrupted && pause_.load())) {

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <exception>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -22,6 +23,10 @@ struct DriverOutcome {
   ReadStatus status = ReadStatus::kOk;  // valid once finished
   std::string message;                  // valid once finished
   std::uint64_t dropped = 0;            // valid once finished
+  // Device events taken during the set (a timeout may be a silent line: the operator must hear
+  // of it at once, not at the set's end).
+  std::mutex events_mutex;
+  std::vector<drivers::DeviceEvent> events;  // guarded by events_mutex
 };
 
 bool stopping(const std::atomic<bool>* stop_requested, const std::atomic<bool>& consumer_failed) {
@@ -53,6 +58,14 @@ void run_driver(drivers::Device& device, SpscRing<Sample>& ring, std::size_t blo
       gap_pending = pushed < r.count;
       outcome.dropped += r.count - pushed;
     }
+    if (r.status == ReadStatus::kTimeout) {
+      // Between reads, as Device::take_events asks; only on timeouts, as it allocates.
+      auto events = device.take_events();
+      if (!events.empty()) {
+        const std::scoped_lock lock(outcome.events_mutex);
+        for (auto& e : events) outcome.events.push_back(std::move(e));
+      }
+    }
     if (r.status != ReadStatus::kOk && r.status != ReadStatus::kTimeout) break;
   }
   outcome.status = r.status;
@@ -78,6 +91,21 @@ struct GapDetector {
   }
 };
 
+// The events the driver thread took during the set, into the file (and to the caller).
+void record_device_events(DriverOutcome& outcome, SessionWriter& writer, int set_index,
+                          double device_zero, const AcquisitionOptions& options) {
+  std::vector<drivers::DeviceEvent> events;
+  {
+    const std::scoped_lock lock(outcome.events_mutex);
+    if (outcome.events.empty()) return;
+    events.swap(outcome.events);
+  }
+  for (auto& e : events) {
+    if (options.on_device_event) options.on_device_event(e);
+    writer.add_event({device_zero + e.time, set_index, "device-" + e.kind, std::move(e.detail)});
+  }
+}
+
 SetStats acquire(drivers::Device& device, SessionWriter& writer, const SetInfo& set,
                  const std::vector<SampleSink>& sinks, FanOut* fan_out,
                  const std::atomic<bool>* stop_requested, const AcquisitionOptions& options) {
@@ -92,6 +120,7 @@ SetStats acquire(drivers::Device& device, SessionWriter& writer, const SetInfo& 
 
   // What happened to the device between sets (e.g. a serial port came back).
   for (auto& e : device.take_events()) {
+    if (options.on_device_event) options.on_device_event(e);
     writer.add_event({writer.session_time(), -1, "device-" + e.kind, std::move(e.detail)});
   }
   device.apply(set.setpoint);
@@ -122,6 +151,7 @@ SetStats acquire(drivers::Device& device, SessionWriter& writer, const SetInfo& 
         continue;
       }
       if (driver_done) break;
+      record_device_events(outcome, writer, set.index, device_zero, options);
       std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
   } catch (...) {
@@ -131,7 +161,9 @@ SetStats acquire(drivers::Device& device, SessionWriter& writer, const SetInfo& 
   driver.join();
   device.stop();
   // The device's own events during the set, at their device time on the session clock.
+  record_device_events(outcome, writer, set.index, device_zero, options);
   for (auto& e : device.take_events()) {
+    if (options.on_device_event) options.on_device_event(e);
     writer.add_event({device_zero + e.time, set.index, "device-" + e.kind, std::move(e.detail)});
   }
 

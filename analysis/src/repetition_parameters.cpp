@@ -525,7 +525,10 @@ PhaseResult analyze_phase(const PhaseSignals& s, const MovementPhase& phase,
         settings.torque_angles[i], torque_at(directed_torque, angle, settings.torque_angles[i]));
   }
   const double step = settings.angle_curve_step;
-  if (step > 0.0) {
+  // One damaged angle (2^31 counts, 1e308) must not size the curve: no joint spans more.
+  if (std::isfinite(r.range_of_motion) && r.range_of_motion > kMaxJointRange) {
+    r.flags |= kPhaseAngleOutOfRange;
+  } else if (step > 0.0 && std::isfinite(r.range_of_motion)) {  // NaN/Inf: flagged non_finite
     r.curve_start_angle = std::ceil(angle.minCoeff() / step) * step;
     const double span = std::floor(angle.maxCoeff() / step) * step - r.curve_start_angle;
     const auto count = span >= 0.0 ? static_cast<std::size_t>(std::lround(span / step)) + 1 : 0;

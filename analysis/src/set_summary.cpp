@@ -15,7 +15,8 @@ namespace {
 
 // A phase with NaN numbers, or only part of a movement, is listed but never best or summed.
 bool usable(const PhaseResult& r) {
-  return (r.flags & (kPhaseNonFinite | kPhaseTruncated)) == 0 && counts(r.role);
+  return (r.flags & (kPhaseNonFinite | kPhaseTruncated | kPhaseAngleOutOfRange)) == 0 &&
+         counts(r.role);
 }
 
 bool isokinetic_peak_known(const PhaseResult& r) {
@@ -49,6 +50,9 @@ std::string describe_flags(const PhaseResult& r) {
   add(kPhaseNoIsokinetic, "the set velocity was never reached, no isokinetic values");
   add(kPhaseFlatTorque, "torque flat (no effort or a dead sensor)");
   add(kPhaseTruncated, "the recording ends inside it (cut off): not counted");
+  add(kPhaseAngleOutOfRange,
+      "its angle spans more than 360° (a damaged or out-of-range angle): no torque-angle curve, "
+      "not counted");
   return text;
 }
 

@@ -65,7 +65,8 @@ struct ImportOptions {
 // Imports options.file (acquisition/import.h) and writes the session file.
 struct ImportResult {
   std::filesystem::path session_file;
-  std::string format;  // the importer used, e.g. "biodex"
+  std::string format;                 // the importer used, e.g. "biodex"
+  std::vector<std::string> warnings;  // ImportedRecording::warnings
 };
 ImportResult import_file(const ImportOptions& options);
 // The importer's options and the set's context from the command line's values (or a manifest

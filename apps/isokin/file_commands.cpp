@@ -6,7 +6,9 @@
 #include <fmt/ostream.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
+#include <string_view>
 
 #include "export_command.h"
 #include "isokin/acquisition/new_file.h"
@@ -81,6 +83,60 @@ int run_anonymize(const AnonymizeOptions& o, std::ostream& out) {
   return 0;
 }
 
+// An import's /protocol/json keeps the vendor header verbatim (patient name, ID, birth date,
+// clinician) and the source file's name (often made from the patient's name), once or per set
+// in "sources"; the set labels of a multi-file import are those names too. The column mapping,
+// scales and signs stay: they say what the signals are. Returns what was removed.
+std::vector<std::string> anonymize_provenance(acquisition::Session& session) {
+  std::vector<std::string> removed;
+  auto& text = session.info.protocol_json;
+  if (text.empty()) return removed;
+  auto doc = nlohmann::ordered_json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    // Unreadable: nothing in it can be told harmless, so none of it is copied.
+    text.clear();
+    removed.emplace_back("protocol JSON (not a readable JSON object)");
+    return removed;
+  }
+  std::size_t headers = 0;
+  std::size_t names = 0;
+  const auto strip = [&](nlohmann::ordered_json& provenance) {
+    if (!provenance.is_object()) return;
+    headers += provenance.erase("header_text");
+    names += provenance.erase("source");
+  };
+  strip(doc);
+  if (const auto sources = doc.find("sources"); sources != doc.end() && sources->is_array()) {
+    for (auto& one : *sources) strip(one);
+  }
+  if (headers + names == 0) return removed;
+  if (headers > 0) removed.push_back(fmt::format("{} imported file header(s)", headers));
+  if (names > 0) {
+    removed.push_back(fmt::format("{} imported file name(s)", names));
+    // A multi-file import labels each set with its file's name.
+    if (session.info.device.driver == "import" && session.sets.size() > 1) {
+      for (auto& set : session.sets) set.info.label = fmt::format("file {}", set.info.index + 1);
+    }
+  }
+  text = doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return removed;
+}
+
+// Files written before the stream logged only fixed words kept a client's own text in its
+// "stream-error" events ("sent a bad message (unknown message type \"…\")").
+std::size_t anonymize_stream_errors(acquisition::Session& session) {
+  constexpr std::string_view kBadMessage = " sent a bad message (";
+  std::size_t cleaned = 0;
+  for (auto& e : session.events) {
+    if (e.kind != "stream-error") continue;
+    const auto at = e.detail.find(kBadMessage);
+    if (at == std::string::npos) continue;
+    e.detail = e.detail.substr(0, at) + " sent a bad message: disconnected";
+    ++cleaned;
+  }
+  return cleaned;
+}
+
 }  // namespace
 
 std::vector<std::string> anonymize(acquisition::Session& session, const std::string& subject_id,
@@ -124,6 +180,10 @@ std::vector<std::string> anonymize(acquisition::Session& session, const std::str
     }
   }
   if (notes > 0) removed.push_back(fmt::format("{} operator note(s)", notes));
+  for (auto& r : anonymize_provenance(session)) removed.push_back(std::move(r));
+  if (const std::size_t n = anonymize_stream_errors(session); n > 0) {
+    removed.push_back(fmt::format("what {} stream client(s) sent", n));
+  }
   return removed;
 }
 

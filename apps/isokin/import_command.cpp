@@ -81,7 +81,8 @@ ImportResult import_file(const ImportOptions& o) {
   auto path = o.out_dir / (o.file.stem().string() + ".h5");
   check_replaceable(path);
   acquisition::write_imported_session(recording, context, path);
-  return {std::move(path), std::string(acquisition::import_format_name(recording.format))};
+  return {std::move(path), std::string(acquisition::import_format_name(recording.format)),
+          recording.warnings};
 }
 
 void check_replaceable(const std::filesystem::path& session_file) {
@@ -108,6 +109,7 @@ int run_import(const ImportOptions& options, std::ostream& out) {
   fmt::print(out, "{} ({}): {} samples at {:.6g} Hz ({:.2f} s) -> {}\n", options.file.string(),
              result.format, set.signals.size(), session.info.device.sample_rate_hz,
              set.signals.time.back() - set.signals.time.front(), result.session_file.string());
+  for (const auto& warning : result.warnings) fmt::print(out, "  warning: {}\n", warning);
   return 0;
 }
 

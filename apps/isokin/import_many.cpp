@@ -378,6 +378,9 @@ int run_import_many(const ImportOptions& options, std::ostream& out, std::ostrea
         }
         fmt::print(out, "{}: {} set{} from {}\n", session.out.string(), recordings.size(),
                    recordings.size() == 1 ? "" : "s", from);
+        for (const auto& r : recordings) {
+          for (const auto& warning : r.warnings) fmt::print(out, "  warning: {}\n", warning);
+        }
         continue;
       }
     }

@@ -255,6 +255,7 @@ LiveSessionResult record_live_session(drivers::Device& device, const LiveSession
     acquisition::RunnerOptions runner_options;
     runner_options.time_scale = options.time_scale;
     runner_options.acquisition.wait_when_full = options.lossless;
+    runner_options.acquisition.on_device_event = options.on_device_event;
     runner_options.on_progress = [&](const acquisition::RunnerProgress& p) {
       if (p.plan_index < after.size()) seconds_after_set.store(after[p.plan_index]);
       if (!options.live_output || p.set == nullptr) return;
@@ -304,6 +305,7 @@ LiveSessionResult record_live_session(drivers::Device& device, const LiveSession
     }
     g_runner.store(nullptr);
     result.recorded = runner.recorded();
+    result.device_failure = runner.device_failure();
   }
   if (stream != nullptr) printer.line("Stream: " + recording.end_stream());
   if (result.state == acquisition::RunnerState::kDone) writer.finish();

@@ -26,6 +26,8 @@ struct LiveSessionOptions {
   // The device is not real time (simulator without pacing): wait instead of dropping.
   bool lossless = false;
   std::function<void(const acquisition::SetInfo&, const acquisition::SetStats&)> on_set_end;
+  // Each device event as it is recorded (a silent serial line, a lost port); may be empty.
+  std::function<void(const drivers::DeviceEvent&)> on_device_event;
   // Live stream to other programs (docs/stream-protocol.md); off when stream_port is 0.
   int stream_port = 0;
   std::string stream_bind = "127.0.0.1";
@@ -35,6 +37,8 @@ struct LiveSessionOptions {
 struct LiveSessionResult {
   acquisition::RunnerState state = acquisition::RunnerState::kIdle;
   std::vector<std::pair<acquisition::SetInfo, acquisition::SetStats>> recorded;
+  // Not empty when the device ended the session (state kAborted): ProtocolRunner's reason.
+  std::string device_failure;
 };
 
 // Finishes the file (marks it complete) only when every set was recorded. Throws what

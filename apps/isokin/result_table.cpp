@@ -78,7 +78,8 @@ std::vector<std::string> flag_names(std::uint32_t flags) {
       {analysis::kPhaseNoIsokinetic, "no_isokinetic"},
       {analysis::kPhaseFlatTorque, "flat_torque"},
       {analysis::kPhaseTruncated, "truncated"},
-      {analysis::kPhasePeakOutsideIsokinetic, "peak_outside_isokinetic"}};
+      {analysis::kPhasePeakOutsideIsokinetic, "peak_outside_isokinetic"},
+      {analysis::kPhaseAngleOutOfRange, "angle_out_of_range"}};
   for (const auto& [bit, name] : known) {
     if ((flags & bit) != 0) names.emplace_back(name);
   }

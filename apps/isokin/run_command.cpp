@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <csignal>
+#include <cstdio>
 #include <ostream>
 
 #include "commands.h"
@@ -112,6 +113,11 @@ int run_protocol(const RunOptions& options, std::ostream& out) {
     fmt::print(out, "  set {} done: {} samples, {} lost, {}\n", info.index + 1, stats.sample_count,
                lost, stats.complete ? "complete" : stats.end_reason);
   };
+  // Said at once, on stderr: the operator must know the line went quiet or the port is gone.
+  session.on_device_event = [&](const drivers::DeviceEvent& e) {
+    fmt::print(stderr, "isokin run: device {}: {}\n", e.kind, e.detail);
+    std::fflush(stderr);
+  };
   struct sigaction action {};
   action.sa_handler = on_interrupt;
   sigemptyset(&action.sa_mask);
@@ -131,6 +137,13 @@ int run_protocol(const RunOptions& options, std::ostream& out) {
   ::sigaction(SIGINT, &previous, nullptr);
   device->close();
   report_lost_output(out, options.out);
+  if (!result.device_failure.empty()) {
+    fmt::print(stderr,
+               "isokin run: {}. {} is closed and marked incomplete; what was recorded is kept "
+               "(`isokin info {}`).\n",
+               result.device_failure, options.out.string(), options.out.string());
+    return 1;
+  }
   if (result.state != acquisition::RunnerState::kDone) {
     fmt::print(out,
                "Aborted after {} sets. {} is closed and marked incomplete; what was recorded is "

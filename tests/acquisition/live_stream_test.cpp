@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -448,6 +449,109 @@ TEST(LiveStream, ClientsOverTheLimitAreToldAndClosed) {
   EXPECT_EQ(refusal["type"], "error");
   EXPECT_FALSE(second.read_frame().has_value());
   EXPECT_EQ(stream.stats().clients_refused, 1u);
+}
+
+// Issue 19 item 4: each connection was a ~1.1 kB event; 16,400 `connect(); close()` in 1.7 s
+// passed the reader's 16 MiB limit on events and made the file unreadable. Client events are
+// logged one by one up to a limit per set (and per session), the rest counted in the set's
+// "stream-stats".
+TEST(LiveStream, AConnectionFloodIsCountedNotLoggedOneByOne) {
+  EventLog log;
+  LiveStreamOptions options;
+  options.on_event = log.callback();
+  LiveStream stream(session_info(), options);
+  const auto client_events = [&] {
+    return log.count("stream-client") + log.count("stream-refused") + log.count("stream-error") +
+           log.count("stream-drop");
+  };
+  const auto flood = [&](std::uint64_t n) {
+    const auto s0 = stream.stats();
+    for (std::uint64_t i = 0; i < n; ++i) Client(stream.port()).close();
+    // Every connection handled (served or refused) before the set ends: periods are exact.
+    ASSERT_TRUE(eventually([&] {
+      const auto s = stream.stats();
+      return s.clients_served + s.clients_refused - s0.clients_served - s0.clients_refused == n;
+    }));
+  };
+  SetInfo set;
+  set.index = 0;
+  flood(300);
+  EXPECT_EQ(client_events(), kStreamLoggedClientEvents);
+  stream.end_set({});
+  ASSERT_TRUE(eventually([&] { return log.count("stream-stats") == 1; }));
+  {
+    const std::lock_guard lock(log.mutex);
+    const auto& stats = log.events.back();
+    EXPECT_EQ(stats.first, "stream-stats");
+    EXPECT_NE(stats.second.find(std::to_string(300 - kStreamLoggedClientEvents) +
+                                " more client events counted"),
+              std::string::npos)
+        << stats.second;
+  }
+  // The next set logs its own first connections again, until the session's limit.
+  std::uint64_t sets = 1;
+  for (; sets * kStreamLoggedClientEvents < kStreamMaxClientEvents + 40; ++sets) {
+    flood(kStreamLoggedClientEvents + 1);
+    stream.end_set({});
+  }
+  ASSERT_TRUE(eventually([&] { return log.count("stream-stats") == sets; }));
+  EXPECT_EQ(client_events(), kStreamMaxClientEvents);
+  const auto s = stream.stats();
+  EXPECT_EQ(s.client_events_unlogged, s.clients_served + s.clients_refused - client_events());
+}
+
+// Issue 19 item 5: what a client sends (`{"type":"Patient … born 1979-03-14"}`) reached the
+// session file verbatim in the "stream-error" event. The client is told what was wrong with its
+// text; the file gets fixed words.
+TEST(LiveStream, AClientsOwnTextNeverReachesTheEvents) {
+  EventLog log;
+  LiveStreamOptions options;
+  options.on_event = log.callback();
+  LiveStream stream(session_info(), options);
+  for (const std::string& sent :
+       {std::string(R"({"type":"Patient Jane Roe born 1979-03-14"})"),
+        std::string("Jane Roe 1979-03-14"), std::string(R"(["Jane Roe", "1979-03-14"])"),
+        std::string(R"({"Jane Roe": "1979-03-14"})"),
+        "Jane Roe 1979-03-14 " + std::string(2000, 'x')}) {
+    Client client(stream.port());
+    ASSERT_EQ(client.read_json()["type"], "hello");
+    client.send(sent + "\n");
+    EXPECT_EQ(client.read_json()["type"], "error") << sent;
+    EXPECT_FALSE(client.read_frame().has_value());
+  }
+  ASSERT_TRUE(eventually([&] { return log.count("stream-error") == 5; }));
+  const std::lock_guard lock(log.mutex);
+  for (const auto& [kind, detail] : log.events) {
+    EXPECT_EQ(detail.find("Jane"), std::string::npos) << kind << ": " << detail;
+    EXPECT_EQ(detail.find("1979"), std::string::npos) << kind << ": " << detail;
+  }
+  const auto unknown = std::find_if(log.events.begin(), log.events.end(), [](const auto& e) {
+    return e.second.find("(unknown message type)") != std::string::npos;
+  });
+  EXPECT_NE(unknown, log.events.end());
+}
+
+// Issue 19 item 12: `isokin run --stream` listens before its file exists (a port in use must
+// leave no file); a client that connected in that moment was served and its "stream-client"
+// event dropped. Now nothing is accepted before accept_clients(): the connection waits in the
+// kernel's backlog and is served, and logged, afterwards.
+TEST(LiveStream, NoConnectionIsAcceptedBeforeAcceptClients) {
+  EventLog log;
+  LiveStreamOptions options;
+  options.on_event = log.callback();
+  options.accept_at_once = false;
+  LiveStream stream(session_info(), options);
+  Client early(stream.port());
+  ASSERT_TRUE(early.connected());  // the kernel completed the handshake
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(stream.stats().clients_served, 0u);
+  EXPECT_EQ(log.count("stream-client"), 0u);
+  stream.accept_clients();
+  EXPECT_EQ(early.read_json()["type"], "hello");
+  EXPECT_TRUE(eventually([&] { return log.count("stream-client") == 1; }));
+  stream.accept_clients();  // idempotent
+  Client later(stream.port());
+  EXPECT_EQ(later.read_json()["type"], "hello");
 }
 
 }  // namespace

@@ -230,4 +230,29 @@ TEST(BadInput, TorqueAtTheDeclaredSensorLimitIsFlaggedClipped) {
   EXPECT_TRUE(warned);
 }
 
+// Issue 19 item 2: the torque–angle curve was sized (max − min angle) / 1°, so one damaged
+// angle made the analysis allocate without bound (1e308: length_error; a serial count of 2^31 −
+// 1 on a 0.363 °/count board, 7.8e8°: gigabytes). Such a phase gets no curve and a flag, is
+// never best or summed, and the set says so; the other phases are as before.
+TEST(BadInput, OneHugeAngleCostsNoCurveAndIsFlagged) {
+  const auto clean = analyze_set(three_repetitions(1000.0).set(60, 60), {}, 0.0, 1000.0);
+  ASSERT_FALSE(clean.extension.repetitions.at(0).torque_curve.empty());
+  for (const double huge : {1e308, 0.363 * 2147483647.0 - 99.3, -1e308}) {
+    auto s = three_repetitions(1000.0);
+    s.signals().angle[at(s.signals(), 0.5 + 3.2 + 0.8)] = huge;  // middle of extension 2
+    const auto a = analyze_set(s.set(60, 60), {}, 0.0, 1000.0);
+    ASSERT_EQ(a.extension.repetitions.size(), 3U) << huge;
+    const auto& bad = a.extension.repetitions[1];
+    EXPECT_NE(bad.flags & kPhaseAngleOutOfRange, 0U) << huge;
+    EXPECT_TRUE(bad.torque_curve.empty()) << huge;
+    EXPECT_TRUE(has_warning(a, "extension 2: its angle spans more than 360")) << huge;
+    EXPECT_NE(a.extension.best_repetition, 1) << huge;
+    EXPECT_EQ(a.extension.repetitions[0].flags, kPhaseOk) << huge;
+    EXPECT_EQ(a.extension.repetitions[0].torque_curve, clean.extension.repetitions[0].torque_curve)
+        << huge;
+    EXPECT_NEAR(a.extension.peak_torque, 200.0, 0.2) << huge;
+    EXPECT_NEAR(a.extension.total_work, 400.0, 0.4) << huge;  // the two usable repetitions
+  }
+}
+
 }  // namespace

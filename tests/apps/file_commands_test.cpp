@@ -5,14 +5,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "isokin/acquisition/session_file.h"
+#include "isokin/drivers/simulated_dynamometer.h"
+#include "support/biodex_export.h"
 #include "support/cli_runner.h"
 
 namespace {
@@ -358,6 +363,86 @@ TEST_F(FileCommands, EveryCommandReadsARecordingKilledOutsideSwmrMode) {
     EXPECT_EQ(py.out, std::to_string(s.sets[0].signals.size()) + " " +
                           std::to_string(s.sets[1].signals.size()) + "\n");
   }
+}
+
+// Issue 19 item 5: an imported session keeps the export's header verbatim in /protocol/json
+// (patient name, ID, birth date, clinician) and the export's file name, which clinics often make
+// from the patient's name; anonymize kept both. Checked on the bytes of the copy.
+TEST_F(FileCommands, AnonymizeDropsTheVendorHeaderAndTheFileNameOfAnImport) {
+  drivers::SimulationSettings settings;
+  settings.sample_rate_hz = 100.0;
+  drivers::MotionSetpoint sp;
+  sp.repetitions = 2;
+  std::string txt = isokin::test::biodex_export(drivers::simulate_set(settings, sp));
+  txt.insert(txt.find('\n') + 1,
+             "Patient: Jane Roe\nPatient ID: P-4711-X\nBirth Date: 1979-03-14\n"
+             "Clinician: Dr. Alan Smithee\n");
+  const fs::path exported = dir_ / "Roe_Jane_1979.txt";
+  std::ofstream(exported) << txt;
+  const CommandResult imported =
+      run("import '" + exported.string() + "' --out '" + (dir_ / "imported").string() + "'");
+  ASSERT_EQ(imported.exit_code, 0) << imported.out << imported.err;
+  const fs::path session = dir_ / "imported" / "Roe_Jane_1979.h5";
+  ASSERT_NE(isokin::test::slurp(session).find("Jane Roe"), std::string::npos);  // there before
+
+  const fs::path copy = dir_ / "anon.h5";
+  const CommandResult r = run("anonymize '" + session.string() + "' --out '" + copy.string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("1 imported file header(s)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("1 imported file name(s)"), std::string::npos) << r.out;
+  const std::string bytes = isokin::test::slurp(copy);
+  for (const char* personal :
+       {"Jane Roe", "P-4711-X", "1979-03-14", "Smithee", "Roe_Jane", "Patient"}) {
+    EXPECT_EQ(bytes.find(personal), std::string::npos) << personal;
+  }
+  // What says how the signals were mapped stays.
+  const auto provenance = nlohmann::json::parse(read_session(copy).info.protocol_json);
+  EXPECT_EQ(provenance["format"], "biodex");
+  EXPECT_FALSE(provenance.contains("header_text"));
+  EXPECT_FALSE(provenance.contains("source"));
+}
+
+// A multi-file import ("sources", one per set, and each set labelled with its file's name), and
+// a stream client's own text in a file written before the stream stopped logging it.
+TEST_F(FileCommands, AnonymizeDropsEverySourceOfAMultiFileImportAndClientText) {
+  Session s = three_set_session();
+  s.info.device.driver = "import";
+  nlohmann::json sources = nlohmann::json::array();
+  for (int k = 0; k < 3; ++k) {
+    const std::string name = "Roe_Jane_set" + std::to_string(k) + ".txt";
+    sources.push_back({{"source", "/clinic/exports/" + name},
+                       {"format", "biodex"},
+                       {"columns", "torque=4,angle=5"},
+                       {"header_text", "BIODEX\nPatient: Jane Roe\nBirth Date: 1979-03-14\n"},
+                       {"set_index", k}});
+    s.sets[static_cast<std::size_t>(k)].info.label = name;
+  }
+  s.info.protocol_json = nlohmann::json{{"sources", sources}}.dump();
+  s.events.push_back({2.0, -1, "stream-error",
+                      "client 127.0.0.1:50312 sent a bad message (unknown message type "
+                      "\"Patient Jane Roe born 1979-03-14\"): disconnected"});
+  const fs::path original = dir_ / "multi.h5";
+  write_session(original, s);
+  const fs::path copy = dir_ / "anon.h5";
+  const CommandResult r =
+      run("anonymize '" + original.string() + "' --out '" + copy.string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("3 imported file header(s)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("what 1 stream client(s) sent"), std::string::npos) << r.out;
+  const std::string bytes = isokin::test::slurp(copy);
+  for (const char* personal : {"Jane Roe", "1979-03-14", "Roe_Jane", "/clinic/exports"}) {
+    EXPECT_EQ(bytes.find(personal), std::string::npos) << personal;
+  }
+  const Session read = read_session(copy);
+  const auto provenance = nlohmann::json::parse(read.info.protocol_json);
+  ASSERT_EQ(provenance["sources"].size(), 3u);
+  EXPECT_EQ(provenance["sources"][1]["columns"], "torque=4,angle=5");
+  EXPECT_EQ(provenance["sources"][1]["set_index"], 1);
+  EXPECT_EQ(read.sets[1].info.label, "file 2");
+  const auto error = std::find_if(read.events.begin(), read.events.end(),
+                                  [](const Event& e) { return e.kind == "stream-error"; });
+  ASSERT_NE(error, read.events.end());
+  EXPECT_EQ(error->detail, "client 127.0.0.1:50312 sent a bad message: disconnected");
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
-// libFuzzer target: read_session on arbitrary bytes. Any outcome other than a Session or a
-// SessionFileError (a crash, a sanitizer report, another exception type) is a bug.
+// libFuzzer target: read_session on arbitrary bytes, and the analysis of what it reads (as
+// `isokin analyze` does: a damaged byte in an angle once made it allocate without bound). Any
+// outcome other than a Session or a SessionFileError (a crash, a sanitizer report, another
+// exception type) is a bug.
 #include <unistd.h>
 
 #include <cstddef>
@@ -9,6 +11,7 @@
 #include <string>
 
 #include "isokin/acquisition/session_file.h"
+#include "isokin/analysis/session_analysis.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   // HDF5 reads files, not memory: one scratch file per fuzzing process, in RAM when possible.
@@ -22,7 +25,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::fclose(out);
   try {
     const auto session = isokin::acquisition::read_session(path);
-    (void)session;
+    const auto analysis = isokin::analysis::analyze_session(session);
+    (void)analysis;
   } catch (const isokin::acquisition::SessionFileError&) {
     // The documented outcome for a bad file.
   }

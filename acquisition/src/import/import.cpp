@@ -153,6 +153,28 @@ ImportFormat detect_import_format(const std::filesystem::path& file) {
 
 namespace {
 
+// Values no joint or dynamometer produces (an angle of 1e308 in a CSV) are kept, marked corrupt
+// and named in a warning: never silently used (the analysis bounds what they could cost).
+void flag_out_of_range(ImportedRecording& rec, const std::string& name) {
+  auto& sig = rec.signals;
+  if (sig.status.size() != sig.size()) sig.status.resize(sig.size(), drivers::kStatusOk);
+  std::size_t count = 0;
+  std::size_t first = 0;
+  for (std::size_t i = 0; i < sig.size(); ++i) {
+    if (drivers::within_physical_range(sig.torque[i], sig.angle[i], sig.velocity[i])) continue;
+    sig.status[i] |= drivers::kStatusCorrupt;
+    if (count++ == 0) first = i;
+  }
+  if (count == 0) return;
+  rec.warnings.push_back(fmt::format(
+      "{}: {} sample(s) beyond the physical limits (|torque| ≤ {:g} N·m, |angle| ≤ {:g}°, "
+      "|velocity| ≤ {:g} °/s), first sample {} at {:.4g} s: {:.6g} N·m, {:.6g}°, {:.6g} °/s; "
+      "kept, marked corrupt",
+      name, count, drivers::kPhysicalTorqueLimit, drivers::kPhysicalAngleLimit,
+      drivers::kPhysicalVelocityLimit, first + 1, sig.time[first], sig.torque[first],
+      sig.angle[first], sig.velocity[first]));
+}
+
 std::optional<ImportFormat> chosen_format(std::string_view head, const ImportOptions& options) {
   if (options.format) return options.format;
   const auto detected = detect_import_format_in(head);
@@ -205,6 +227,7 @@ ImportedRecording import_recording(std::string_view content, const std::string& 
   }
   if (vendor_signs) apply_negate(rec, options.negate);
   rec.source = name;
+  flag_out_of_range(rec, name);
   return rec;
 }
 
@@ -217,6 +240,7 @@ ImportedRecording import_recording(const std::filesystem::path& file,
   if (format == ImportFormat::kMat) {
     auto rec = import_mat(file, options);
     rec.source = file;
+    flag_out_of_range(rec, file.string());
     return rec;
   }
   const std::string content = read_file(file, std::numeric_limits<std::size_t>::max());

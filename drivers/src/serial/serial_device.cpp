@@ -25,14 +25,6 @@ Decoder make_decoder(const SerialProfile& p) {
   return serial::BinaryFrameDecoder(p.binary);
 }
 
-std::size_t field_of(const SerialProfile& p, std::string_view quantity) {
-  const auto it = std::find(p.fields.begin(), p.fields.end(), quantity);
-  if (it == p.fields.end()) {
-    throw DeviceError(fmt::format("serial profile {}: no \"{}\" field", p.name, quantity));
-  }
-  return static_cast<std::size_t>(it - p.fields.begin());
-}
-
 // Opens and configures the port; on failure leaves it closed and sets error.
 void open_port(asio::serial_port& port, const SerialProfile& p, const std::string& path,
                boost::system::error_code& error) {
@@ -56,7 +48,47 @@ void open_port(asio::serial_port& port, const SerialProfile& p, const std::strin
   port.close(ignored);
 }
 
+std::size_t field_of(const SerialProfile& p, std::string_view quantity) {
+  const auto it = std::find(p.fields.begin(), p.fields.end(), quantity);
+  if (it == p.fields.end()) {
+    throw DeviceError(fmt::format("serial profile {}: no \"{}\" field", p.name, quantity));
+  }
+  return static_cast<std::size_t>(it - p.fields.begin());
+}
+
 }  // namespace
+
+SerialFields serial_fields(const SerialProfile& profile) {
+  return {field_of(profile, "torque"), field_of(profile, "velocity"), field_of(profile, "angle")};
+}
+
+Sample frame_sample(const SerialProfile& profile, const SerialFields& fields,
+                    const serial::Frame& frame) {
+  const std::int32_t torque = frame.counts[fields.torque];
+  const std::int32_t velocity = frame.counts[fields.velocity];
+  const std::int32_t angle = frame.counts[fields.angle];
+  Sample s;
+  s.torque = profile.torque.apply(torque);
+  s.velocity = profile.velocity.apply(velocity);
+  s.angle = profile.angle.apply(angle);
+  bool counts_outside = false;
+  if (profile.count_max > profile.count_min) {
+    const auto at_or_beyond = [&](std::int32_t count) {
+      return count <= profile.count_min || count >= profile.count_max;
+    };
+    if (at_or_beyond(torque)) s.status |= kStatusTorqueClipped;
+    if (at_or_beyond(angle)) s.status |= kStatusAngleClipped;
+    for (const std::int32_t count : {torque, velocity, angle}) {
+      counts_outside = counts_outside || count < profile.count_min || count > profile.count_max;
+    }
+  }
+  // What the board cannot have measured (counts beyond its converter, values beyond any joint
+  // or dynamometer) is kept, as recorded data is never dropped, but never silently used.
+  if (counts_outside || !within_physical_range(s.torque, s.angle, s.velocity)) {
+    s.status |= kStatusCorrupt;
+  }
+  return s;
+}
 
 // Everything the I/O thread and read() share, and the I/O thread's own state.
 struct SerialDevice::Io {
@@ -64,9 +96,7 @@ struct SerialDevice::Io {
       : profile(p),
         port_path(std::move(path)),
         decoder(make_decoder(p)),
-        torque_field(field_of(p, "torque")),
-        velocity_field(field_of(p, "velocity")),
-        angle_field(field_of(p, "angle")),
+        fields(serial_fields(p)),
         queue(p.queue_capacity) {}
 
   void start_reading() {
@@ -94,6 +124,20 @@ struct SerialDevice::Io {
     counters.decoder = std::visit([](const auto& d) { return d.counters(); }, decoder);
     for (const serial::Frame& frame : frames) {
       bool gap = frame.gap_before;
+      const double quiet = std::chrono::duration<double>(now - last_frame_at).count();
+      if (running && have_frame && seen_generation == generation && !reconnected &&
+          quiet >= profile.silence_timeout_s) {
+        // The line was silent: the host's clock says how long (the frames carry no time).
+        events.push_back(
+            {"silence-end",
+             fmt::format("serial {}: frames again after {:.2f} s without any; the first sample "
+                         "after it is marked as a gap",
+                         port_path, quiet),
+             last_time});
+        index_offset += static_cast<std::uint64_t>(std::llround(quiet * profile.sample_rate_hz));
+        gap = true;
+        silent = false;
+      }
       if (reconnected) {
         // The outage on the host's clock stands in for the frames the board sent meanwhile.
         const double outage = std::chrono::duration<double>(now - last_frame_at).count();
@@ -113,22 +157,11 @@ struct SerialDevice::Io {
         seen_generation = generation;
         base_index = index;
         gap = false;
+        silent = false;  // the set's time starts here: a silence before it cut nothing
       }
-      Sample s;
+      Sample s = frame_sample(profile, fields, frame);
       s.time = static_cast<double>(index - base_index) / profile.sample_rate_hz;
-      const auto torque = frame.counts[torque_field];
-      const auto angle = frame.counts[angle_field];
-      s.torque = profile.torque.apply(torque);
-      s.velocity = profile.velocity.apply(frame.counts[velocity_field]);
-      s.angle = profile.angle.apply(angle);
-      if (profile.count_max > profile.count_min) {
-        if (torque <= profile.count_min || torque >= profile.count_max) {
-          s.status |= kStatusTorqueClipped;
-        }
-        if (angle <= profile.count_min || angle >= profile.count_max) {
-          s.status |= kStatusAngleClipped;
-        }
-      }
+      if ((s.status & kStatusCorrupt) != 0) report_out_of_range(s, frame);
       if (gap || overflow_gap) s.status |= kStatusGapBefore;
       if (queued == queue.size()) {
         ++counters.samples_overflowed;
@@ -142,6 +175,22 @@ struct SerialDevice::Io {
       last_time = s.time;
     }
     if (!frames.empty()) ready.notify_one();
+  }
+
+  // The first corrupt sample of a set in detail; stop() says how many there were.
+  void report_out_of_range(const Sample& s, const serial::Frame& frame) {
+    ++counters.samples_out_of_range;
+    if (out_of_range_in_set++ > 0) return;
+    events.push_back(
+        {"out-of-range",
+         fmt::format("serial {}: a frame out of range at {:.3f} s (counts {}, {}, {} for torque, "
+                     "velocity, angle; {:.6g} N·m, {:.6g} °/s, {:.6g}°; count range {} to {}, "
+                     "limits ±{:g} N·m, ±{:g} °/s, ±{:g}°): kept, marked corrupt",
+                     port_path, s.time, frame.counts[fields.torque], frame.counts[fields.velocity],
+                     frame.counts[fields.angle], s.torque, s.velocity, s.angle, profile.count_min,
+                     profile.count_max, kPhysicalTorqueLimit, kPhysicalVelocityLimit,
+                     kPhysicalAngleLimit),
+         s.time});
   }
 
   void lose_port(const std::string& reason) {
@@ -181,6 +230,7 @@ struct SerialDevice::Io {
       {
         const std::scoped_lock lock(mutex);
         connected = true;
+        reconnected_at = Clock::now();  // a silence is counted from here, not across the outage
         ++counters.reconnects;
         events.push_back(
             {"reconnected",
@@ -204,15 +254,12 @@ struct SerialDevice::Io {
   std::array<std::uint8_t, 4096> rx{};
   Decoder decoder;
   std::vector<serial::Frame> frames;
-  const std::size_t torque_field;
-  const std::size_t velocity_field;
-  const std::size_t angle_field;
+  const SerialFields fields;
   std::uint64_t index_offset = 0;  // frame index after reconnections = offset + decoder's index
   std::uint64_t last_index = 0;
   bool have_frame = false;
   bool reconnected = false;
   bool closing = false;  // set by close(): no more reads or reopen attempts
-  Clock::time_point last_frame_at;
   Clock::time_point lost_at;
 
   // Shared, under mutex.
@@ -229,6 +276,11 @@ struct SerialDevice::Io {
   bool overflow_gap = false;
   bool disconnect_pending = false;
   std::string disconnect_message;
+  Clock::time_point last_frame_at;   // set by the I/O thread
+  Clock::time_point started_at;      // by start(): silence is measured from it or the last frame
+  Clock::time_point reconnected_at;  // … or the last reconnection
+  bool silent = false;               // a "silence" event was queued and frames have not returned
+  std::uint64_t out_of_range_in_set = 0;
   double last_time = 0.0;
   std::vector<DeviceEvent> events;
   SerialCounters counters;
@@ -304,6 +356,9 @@ void SerialDevice::start() {
   io_->queued = 0;
   io_->overflow_gap = false;
   io_->last_time = 0.0;
+  io_->started_at = Clock::now();
+  io_->silent = false;
+  io_->out_of_range_in_set = 0;
   io_->disconnect_pending = !io_->connected;
   io_->disconnect_message =
       io_->connected ? std::string()
@@ -328,6 +383,18 @@ ReadResult SerialDevice::read(std::span<Sample> out) {
     io.disconnect_pending = false;
     return {0, ReadStatus::kDisconnected, io.disconnect_message};
   }
+  const auto heard = std::max({io.last_frame_at, io.started_at, io.reconnected_at});
+  const double quiet = std::chrono::duration<double>(Clock::now() - heard).count();
+  if (io.connected && !io.silent && quiet >= profile_.silence_timeout_s) {
+    io.silent = true;
+    ++io.counters.silences;
+    io.events.push_back(
+        {"silence",
+         fmt::format("serial {}: no frames for {:.1f} s (a board without power, a stopped "
+                     "firmware or a loose cable?); still waiting",
+                     port_path_, quiet),
+         io.last_time});
+  }
   return {0, ReadStatus::kTimeout, {}};
 }
 
@@ -336,6 +403,13 @@ void SerialDevice::stop() {
   {
     const std::scoped_lock lock(io_->mutex);
     io_->running = false;
+    if (io_->out_of_range_in_set > 1) {
+      io_->events.push_back({"out-of-range",
+                             fmt::format("serial {}: {} frames of this set out of range, each "
+                                         "kept and marked corrupt",
+                                         port_path_, io_->out_of_range_in_set),
+                             io_->last_time});
+    }
   }
   io_->ready.notify_all();
 }

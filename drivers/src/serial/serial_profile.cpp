@@ -176,7 +176,8 @@ SerialProfile load_serial_profile(const std::filesystem::path& file) {
   const json doc = r.parse(text);
   r.only_keys(doc, "",
               {"schema", "schema_version", "description", "model", "port", "framing", "calibration",
-               "sample_rate_hz", "timeout_s", "reconnect_interval_s", "queue_capacity"});
+               "sample_rate_hz", "timeout_s", "reconnect_interval_s", "silence_timeout_s",
+               "queue_capacity"});
   r.check_schema(doc, "isokin-serial-profile", kProfileSchemaVersion);
   SerialProfile p;
   p.name = file.stem().string();
@@ -196,6 +197,9 @@ SerialProfile load_serial_profile(const std::filesystem::path& file) {
   if (doc.contains("reconnect_interval_s")) {
     p.reconnect_interval_s =
         r.number(doc["reconnect_interval_s"], "/reconnect_interval_s", 0.001, 60);
+  }
+  if (doc.contains("silence_timeout_s")) {
+    p.silence_timeout_s = r.number(doc["silence_timeout_s"], "/silence_timeout_s", 0.01, 3600);
   }
   if (doc.contains("queue_capacity")) {
     p.queue_capacity =

@@ -80,6 +80,9 @@ struct ImportedRecording {
   std::string mapping_json;  // how the file was mapped (JSON object text), kept in the session
   DeviceMarks marks;
   HeaderContext header;
+  // What the importer kept but doubts, one line each naming the file (e.g. samples beyond the
+  // physical limits of drivers/sample.h: kept, marked kStatusCorrupt).
+  std::vector<std::string> warnings;
 };
 
 // How to read a file. Fields a format does not use are ignored.

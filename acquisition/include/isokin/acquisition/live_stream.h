@@ -42,7 +42,9 @@ inline constexpr std::size_t kStreamMaxClientLineBytes = 1024;  // longer: proto
 enum class ClientMessageKind { kPing, kInvalid };
 struct ClientMessage {
   ClientMessageKind kind = ClientMessageKind::kInvalid;
-  std::string error;  // why it is invalid (kInvalid)
+  std::string error;  // why it is invalid (kInvalid), for the client: may quote what it sent
+  // The same in fixed words with nothing of the client's text: what the session file records.
+  std::string_view summary;
 };
 // One line, without its '\n'. Never throws.
 ClientMessage parse_client_message(std::string_view line) noexcept;
@@ -56,18 +58,31 @@ struct LiveStreamOptions {
   // it small so a stuck client fills its backlog quickly.
   int socket_send_buffer = 0;
   // Connections, drops, protocol errors and per-set counts, for the session file (kind,
-  // detail, set index or -1). Called from the stream's threads; may be empty.
+  // detail, set index or -1). Called from the stream's threads; may be empty. Clients cause
+  // at most kStreamLoggedClientEvents of them between two "stream-stats" events and
+  // kStreamMaxClientEvents in all; the rest are only counted (docs/stream-protocol.md §6).
   std::function<void(const std::string& kind, const std::string& detail, int set_index)> on_event;
+  // false: listen at once but accept no connection before accept_clients(), so that no client
+  // event happens before whoever records them is ready (connections wait in the kernel's
+  // backlog meanwhile).
+  bool accept_at_once = true;
 };
 
+// Client events (connections, refusals, drops, protocol errors) logged one by one between two
+// "stream-stats" events (each set end), and in the whole session: a flood of connections
+// must not fill the session file's events (docs/stream-protocol.md §6).
+inline constexpr std::uint64_t kStreamLoggedClientEvents = 16;
+inline constexpr std::uint64_t kStreamMaxClientEvents = 512;
+
 struct LiveStreamStats {
-  std::uint64_t clients_served = 0;      // connections accepted and sent the hello
-  std::uint64_t clients_dropped = 0;     // disconnected because their backlog was full
-  std::uint64_t clients_refused = 0;     // over max_clients
-  std::uint64_t protocol_errors = 0;     // clients disconnected for what they sent
-  std::uint64_t bytes_sent = 0;          // to all clients
-  std::uint64_t samples_published = 0;   // samples given to the stream (each client gets them)
-  std::uint64_t messages_published = 0;  // JSON messages (set start/end, results)
+  std::uint64_t clients_served = 0;          // connections accepted and sent the hello
+  std::uint64_t clients_dropped = 0;         // disconnected because their backlog was full
+  std::uint64_t clients_refused = 0;         // over max_clients
+  std::uint64_t protocol_errors = 0;         // clients disconnected for what they sent
+  std::uint64_t bytes_sent = 0;              // to all clients
+  std::uint64_t samples_published = 0;       // samples given to the stream (each client gets them)
+  std::uint64_t messages_published = 0;      // JSON messages (set start/end, results)
+  std::uint64_t client_events_unlogged = 0;  // counted only: over the limits above
 };
 
 class LiveStream final : public SampleConsumer {
@@ -85,6 +100,9 @@ class LiveStream final : public SampleConsumer {
   void begin_set(const SetInfo& set) override;
   void consume(std::span<const drivers::Sample> samples) override;
   void end_set(const SetStats& stats) override;
+
+  // Starts accepting connections (LiveStreamOptions::accept_at_once false). Idempotent.
+  void accept_clients();
 
   // Sends a JSON object (one line of text, e.g. a repetition's results) to every client.
   void publish_json(std::string_view json);

@@ -62,6 +62,9 @@ class ProtocolRunner {
 
   // Runs to the end or to an abort; returns kDone or kAborted. Does not finish() the writer:
   // the caller does that after kDone. Throws what acquisition throws (file write failures).
+  // A set that records no sample without being stopped (the device is gone or failing: an
+  // unplugged serial board) ends the session there, kAborted with device_failure() saying why:
+  // recording the remaining sets empty would call a session of nothing "complete".
   RunnerState run();
 
   void request_pause() noexcept;
@@ -77,6 +80,8 @@ class ProtocolRunner {
   void mark(std::string note);
 
   [[nodiscard]] RunnerState state() const noexcept { return state_.load(); }
+  // After run(): why the device stopped the session (empty when it did not).
+  [[nodiscard]] const std::string& device_failure() const { return device_failure_; }
   // The sets recorded, in order, with their stats.
   [[nodiscard]] const std::vector<std::pair<SetInfo, SetStats>>& recorded() const {
     return recorded_;
@@ -107,6 +112,7 @@ class ProtocolRunner {
   int attempt_ = 1;
   int next_set_index_ = 0;
   std::vector<std::pair<SetInfo, SetStats>> recorded_;
+  std::string device_failure_;
 };
 
 }  // namespace isokin::acquisition

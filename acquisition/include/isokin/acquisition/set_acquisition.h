@@ -30,6 +30,10 @@ struct AcquisitionOptions {
   // True at the stop request: the request ends the set as planned (a measuring-only device whose
   // planned repetitions are recorded, or the operator ending it), so the set is complete.
   const std::atomic<bool>* stop_completes = nullptr;
+  // Each device event (a silent serial line, a lost port, …) as it is written to the file:
+  // those the device reports while the set records (taken by the driver thread whenever a read
+  // times out), and those taken before and after the set. Called on the acquisition thread.
+  std::function<void(const drivers::DeviceEvent&)> on_device_event;
 };
 
 // Returns the set's statistics (also written to the file by end_set). Stops at end of stream,

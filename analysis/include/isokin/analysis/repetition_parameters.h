@@ -38,7 +38,14 @@ enum PhaseFlag : std::uint32_t {
   // The full-range peak lies outside the isokinetic window (in the acceleration, deceleration or an
   // overshoot): the isokinetic peak torque is the load-range value (docs/analysis.md §7).
   kPhasePeakOutsideIsokinetic = 1u << 6,
+  // The angle spans more than any joint can (kMaxJointRange): a damaged file, a hostile import
+  // or a broken sensor. No torque–angle curve; listed, never best or summed (§12).
+  kPhaseAngleOutOfRange = 1u << 7,
 };
+
+// Widest angle span (°) a phase may have: no joint turns further. A span beyond it is not a
+// movement, and sizing the torque–angle curve by it would allocate without bound.
+inline constexpr double kMaxJointRange = 360.0;
 
 // A phase whose directed torque varies less than this (N·m) shows no effort or a dead sensor.
 inline constexpr double kFlatTorqueRange = 2.0;

@@ -16,6 +16,21 @@ enum SampleStatus : std::uint32_t {
   kStatusCorrupt = 1u << 3,        // the device flagged this sample as unreliable
 };
 
+// Beyond these no dynamometer measures (the largest turn a joint makes, ten times the torque
+// and speed any device reaches): a value outside is a damaged frame or file, a wrong calibration
+// or a broken sensor. The edges (drivers, importers) keep such samples, marked kStatusCorrupt,
+// and say so; the analysis never sizes anything by them (docs/security.md).
+inline constexpr double kPhysicalAngleLimit = 360.0;      // |°|
+inline constexpr double kPhysicalTorqueLimit = 5000.0;    // |N·m|
+inline constexpr double kPhysicalVelocityLimit = 5000.0;  // |°/s|
+
+// False for a value outside the limits above; NaN is not judged here (the analysis flags it).
+[[nodiscard]] constexpr bool within_physical_range(double torque, double angle, double velocity) {
+  return !(torque > kPhysicalTorqueLimit || torque < -kPhysicalTorqueLimit ||
+           angle > kPhysicalAngleLimit || angle < -kPhysicalAngleLimit ||
+           velocity > kPhysicalVelocityLimit || velocity < -kPhysicalVelocityLimit);
+}
+
 struct Sample {
   double time = 0.0;      // s, from the start of the set
   double torque = 0.0;    // N·m

@@ -17,6 +17,12 @@
 // the reason once; the driver then tries to reopen the same path every reconnect_interval. While
 // it is gone read() returns kTimeout; after it returns samples flow again, the first one marked
 // kStatusGapBefore. Both are reported as DeviceEvents ("disconnected", "reconnected").
+//
+// Silence: no frame for silence_timeout_s while started is reported at once ("silence", taken
+// by the acquisition on its next timeout) and when frames return ("silence-end").
+// Out of range: a frame whose counts lie outside the board's count range, or whose values lie
+// beyond the physical limits of sample.h, is queued marked kStatusCorrupt ("out-of-range":
+// the first of a set in detail, and at stop() how many there were).
 
 #include <cstdint>
 #include <filesystem>
@@ -72,9 +78,13 @@ struct SerialProfile {
   SerialChannelMap velocity;
   SerialChannelMap angle;
   // Timing and buffering.
-  double sample_rate_hz = 1000.0;        // nominal frame rate: the time base
-  double timeout_s = 0.5;                // read() waits this long for a sample
-  double reconnect_interval_s = 0.2;     // how often a vanished port is tried again
+  double sample_rate_hz = 1000.0;     // nominal frame rate: the time base
+  double timeout_s = 0.5;             // read() waits this long for a sample
+  double reconnect_interval_s = 0.2;  // how often a vanished port is tried again
+  // No frame for this long while a set records: a "silence" event at once (the operator is
+  // told), and when frames return the first sample is marked kStatusGapBefore and the time
+  // advances by the silence, as after a reconnection (docs/serial-protocol.md).
+  double silence_timeout_s = 1.0;
   std::size_t queue_capacity = 1 << 16;  // samples between the I/O thread and read()
 };
 
@@ -87,11 +97,30 @@ SerialProfile load_serial_profile(const std::filesystem::path& file);
 std::filesystem::path find_serial_profile(std::string_view name_or_path,
                                           const std::vector<std::filesystem::path>& directories);
 
+// Where torque, velocity and angle are in a profile's frames. Throws DeviceError naming the
+// profile when one is missing.
+struct SerialFields {
+  std::size_t torque = 0;
+  std::size_t velocity = 0;
+  std::size_t angle = 0;
+};
+SerialFields serial_fields(const SerialProfile& profile);
+
+// The sample a frame makes, as the driver queues it but at time 0: calibrated, signs mapped,
+// kStatusTorqueClipped / kStatusAngleClipped for a count at an end of the count range, and
+// kStatusCorrupt for counts beyond it or values beyond the physical limits (sample.h).
+Sample frame_sample(const SerialProfile& profile, const SerialFields& fields,
+                    const serial::Frame& frame);
+
 // What the device counted since open().
 struct SerialCounters {
   serial::DecoderCounters decoder;  // summed over reconnections
   std::uint64_t samples_queued = 0;
   std::uint64_t samples_overflowed = 0;  // dropped because read() fell behind
+  // Counts beyond the board's count range or values beyond the physical limits (sample.h):
+  // queued, marked kStatusCorrupt, and reported as an "out-of-range" event.
+  std::uint64_t samples_out_of_range = 0;
+  std::uint64_t silences = 0;  // times the line was silent for silence_timeout_s in a set
   std::uint64_t bytes_received = 0;
   std::uint64_t disconnects = 0;
   std::uint64_t reconnects = 0;

@@ -74,17 +74,23 @@ void apply_device_marks(std::vector<PhaseResult>& phases) {
   }
 }
 
+// Phases whose numbers say nothing about effort (NaN, or an angle no joint can span): their
+// flags speak for them.
+bool effort_unknown(const PhaseResult& p) {
+  return (p.flags & (kPhaseNonFinite | kPhaseAngleOutOfRange)) != 0;
+}
+
 // No effort: the mean torque over the range is a small fraction of the set's strongest movement.
 void apply_effort(std::vector<PhaseResult>& phases, double fraction) {
   double strongest = 0.0;
   for (const auto& p : phases) {
-    if (p.role == PhaseRole::kCutOff) continue;
+    if (p.role == PhaseRole::kCutOff || effort_unknown(p)) continue;
     const double effort = mean_effort_torque(p);
     if (effort > strongest) strongest = effort;
   }
   if (!(strongest > 0.0)) return;
   for (auto& p : phases) {
-    if (!undecided(p) && p.role != PhaseRole::kOutside) continue;
+    if ((!undecided(p) && p.role != PhaseRole::kOutside) || effort_unknown(p)) continue;
     const double effort = mean_effort_torque(p);
     if (!(effort < fraction * strongest)) continue;
     const std::string why = fmt::format(

@@ -246,8 +246,9 @@ TEST_F(ConTrexRealData, SetValuesAreThoseOfTheDevicesOwnRepetitions) {
       const double total = m["total_work_j"];
       EXPECT_LT(std::abs(total - sum(e.works, 0, e.works.size())) / total, 0.01);
       const std::size_t n = e.peaks.size();
-      if (n >= 2)
+      if (n >= 2) {
         EXPECT_NEAR(m["coefficient_of_variation_percent"].get<double>(), cv(e.peaks), 1.0);
+      }
       if (n >= 3) {
         const std::size_t third = n / 3;
         EXPECT_NEAR(m["fatigue"]["work_fatigue_percent"].get<double>(),
@@ -309,6 +310,109 @@ TEST_F(ConTrexRealData, PeaksLieBetweenTheRawMeanTopAndTheHighestSample) {
         }
       }
     }
+  }
+}
+
+// The same bounds on the other labs' recordings (Biodex System 2 through a 10-bit ADC at about
+// 42 Hz, with the README's calibration; the Biodex System 3/4 C3D trial at 1 kHz): every phase's
+// peak lies between 1 % below the highest 50 ms mean of the recorded torque inside the phase and
+// its highest sample. The samples are the session's own, exported as CSV.
+class OtherRealData : public ConTrexRealData {
+ protected:
+  void SetUp() override {
+    ISOKIN_SKIP_WITHOUT_REALDATA("biodex-system2-analog-adc");
+    ISOKIN_SKIP_WITHOUT_REALDATA("biodex-analog-c3d");
+    ConTrexRealData::SetUp();
+  }
+};
+
+struct SignalRow {
+  int set = 0;
+  double time = 0.0;
+  double torque = 0.0;
+};
+
+std::vector<SignalRow> exported_signals(const fs::path& csv) {
+  std::ifstream in(csv);
+  std::string line;
+  std::getline(in, line);  // set_index,time_s,torque_nm,...
+  std::vector<SignalRow> rows;
+  while (std::getline(in, line)) {
+    std::stringstream ss(line);
+    std::string set, time, torque;
+    std::getline(ss, set, ',');
+    std::getline(ss, time, ',');
+    std::getline(ss, torque, ',');
+    rows.push_back({std::stoi(set), std::stod(time), std::stod(torque)});
+  }
+  return rows;
+}
+
+TEST_F(OtherRealData, PeaksLieBetweenTheRawMeanTopAndTheHighestSample) {
+  const auto biodex = isokin::test::realdata("biodex-system2-analog-adc");
+  const std::string calibration =
+      " --rate 42 --negate torque --scale torque=1.04,-552 --scale velocity=0.883,-459 "
+      "--scale angle=0.363,-99.3";
+  const auto profile = dir_ / "c3d.json";
+  std::ofstream(profile) << R"({"channel_base": 1, "angle": {"channel": 17, "scale": 35.6838},
+      "velocity": {"label": "Angular Velocity.1", "scale": 35.6838},
+      "torque": {"channel": 20, "scale": -144049}})";
+  const std::vector<std::pair<fs::path, std::string>> inputs = {
+      {biodex / "Armin_Messung", " --columns torque=1,velocity=2,angle=3" + calibration},
+      {biodex / "Messung_Erich.mat", " --columns torque=1,velocity=2,angle=3" + calibration},
+      {isokin::test::realdata("biodex-analog-c3d/5-20a.c3d"),
+       " --profile '" + profile.string() + "'"}};
+  for (const auto& [file, options] : inputs) {
+    SCOPED_TRACE(file.filename().string());
+    const auto out = dir_ / file.stem();
+    ASSERT_EQ(run_cli("import '" + file.string() + "'" + options + " --out '" + out.string() + "'",
+                      dir_ / "i.err")
+                  .exit_code,
+              0);
+    const auto session = out / (file.stem().string() + ".h5");
+    const auto r = run_cli("analyze --json --no-gravity '" + session.string() + "'", dir_ / "e");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_EQ(run_cli("export '" + session.string() + "' --format csv --out '" +
+                          (out / "csv").string() + "'",
+                      dir_ / "x.err")
+                  .exit_code,
+              0);
+    const auto rows = exported_signals(out / "csv" / "signals.csv");
+    const auto j = nlohmann::json::parse(r.out);
+    ASSERT_GE(rows.size(), 2u);
+    const double rate = static_cast<double>(rows.size() - 1) / (rows.back().time - rows[0].time);
+    const auto window = static_cast<std::size_t>(std::max(1L, std::lround(0.05 * rate)));
+    int checked = 0;
+    for (const auto& set : j["sets"]) {
+      for (const char* movement : {"extension", "flexion"}) {
+        for (const auto& rep : set[movement]["repetitions"]) {
+          // The phase's samples, directed along the working muscle's moment.
+          const double directed = rep["muscle_group"] == "quadriceps" ? 1.0 : -1.0;
+          std::vector<double> torque;
+          for (const auto& row : rows) {
+            if (row.set == set["set_index"] && row.time >= rep["start_time_s"].get<double>() &&
+                row.time <= rep["end_time_s"].get<double>()) {
+              torque.push_back(directed * row.torque);
+            }
+          }
+          if (torque.size() < window) continue;
+          double highest = -INFINITY;
+          double mean_top = -INFINITY;
+          for (std::size_t i = 0; i < torque.size(); ++i) {
+            highest = std::max(highest, torque[i]);
+            if (i + window > torque.size()) continue;
+            double sum = 0.0;
+            for (std::size_t k = i; k < i + window; ++k) sum += torque[k];
+            mean_top = std::max(mean_top, sum / static_cast<double>(window));
+          }
+          const double peak = rep["peak_torque_nm"];
+          EXPECT_LE(peak, highest + 1e-9) << movement << " " << rep["repetition"];
+          EXPECT_GE(peak, 0.99 * mean_top - 1e-9) << movement << " " << rep["repetition"];
+          ++checked;
+        }
+      }
+    }
+    EXPECT_GE(checked, 4);
   }
 }
 

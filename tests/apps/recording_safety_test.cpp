@@ -121,7 +121,8 @@ TEST_F(RecordingSafety, TemporaryFilesNeverDestroyAFile) {
       run("repair " + quoted("rec.h5.partial") + " --out " + quoted("rec.h5"));
   EXPECT_EQ(repair.exit_code, 0) << repair.err;
   EXPECT_TRUE(slurp(path("rec.h5.partial")) == original) << "the input changed or is gone";
-  EXPECT_EQ(isokin::acquisition::read_session(path("rec.h5")).sets.size(), 4U);
+  EXPECT_EQ(isokin::acquisition::read_session(path("rec.h5")).sets.size(),
+            6U);  // 2 gravity trials, 4 test sets
 
   const std::string precious = "someone's file that happens to end in .partial\n";
   for (const char* name : {"anon.h5.partial", "results.csv.partial", "summary.csv.partial"}) {
@@ -160,7 +161,7 @@ TEST_F(RecordingSafety, AClosedProgressPipeNeverStopsTheRecording) {
   EXPECT_EQ(run.wait(), 0) << slurp(dir_ / "stderr.txt");
   const auto session = isokin::acquisition::read_session(path("piped.h5"));
   EXPECT_TRUE(session.complete);
-  ASSERT_EQ(session.sets.size(), 4U);
+  ASSERT_EQ(session.sets.size(), 6U);  // 2 gravity trials, 4 test sets
   for (const auto& set : session.sets) {
     EXPECT_TRUE(set.stats.complete) << set.info.index << ": " << set.stats.end_reason;
   }

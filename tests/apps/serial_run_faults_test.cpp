@@ -23,6 +23,7 @@
 
 #include "isokin/acquisition/session_file.h"
 #include "isokin/drivers/simulated_dynamometer.h"
+#include "support/child_process.h"
 
 namespace {
 
@@ -39,78 +40,7 @@ std::string slurp(const fs::path& p) {
 }
 
 // `isokin ARGS…` with stdout read here, stderr into a file and stdin from here.
-class Isokin {
- public:
-  Isokin(const std::vector<std::string>& args, const fs::path& stderr_file) {
-    int out[2];
-    int in[2];
-    if (::pipe(out) != 0 || ::pipe(in) != 0) return;
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(out[1], STDOUT_FILENO);
-      ::dup2(in[0], STDIN_FILENO);
-      const int err = ::open(stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      ::dup2(err, STDERR_FILENO);
-      for (const int fd : {out[0], out[1], in[0], in[1], err}) ::close(fd);
-      std::vector<char*> argv{const_cast<char*>(ISOKIN_CLI_PATH)};
-      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      ::execv(ISOKIN_CLI_PATH, argv.data());
-      ::_exit(127);
-    }
-    ::close(out[1]);
-    ::close(in[0]);
-    out_ = out[0];
-    in_ = in[1];
-  }
-  ~Isokin() {
-    if (pid_ > 0 && !waited_) {
-      ::kill(pid_, SIGKILL);
-      wait();
-    }
-    if (out_ >= 0) ::close(out_);
-    if (in_ >= 0) ::close(in_);
-  }
-  Isokin(const Isokin&) = delete;
-  Isokin& operator=(const Isokin&) = delete;
-
-  // True once stdout has shown text; false when it ends or 60 s pass first.
-  bool wait_for(const std::string& text) {
-    const auto deadline = Clock::now() + std::chrono::seconds(60);
-    while (output_.find(text) == std::string::npos && Clock::now() < deadline) {
-      pollfd p{out_, POLLIN, 0};
-      if (::poll(&p, 1, 100) <= 0) continue;
-      char buffer[4096];
-      const ssize_t n = ::read(out_, buffer, sizeof buffer);
-      if (n <= 0) break;
-      output_.append(buffer, static_cast<std::size_t>(n));
-    }
-    return output_.find(text) != std::string::npos;
-  }
-  // A line on its standard input; nothing if it has already ended (SIGPIPE is ignored).
-  void type(const std::string& line) const {
-    const std::string text = line + "\n";
-    (void)!::write(in_, text.data(), text.size());
-  }
-  // Exit code, or 128 + signal.
-  int wait() {
-    if (in_ >= 0) ::close(in_);
-    in_ = -1;
-    wait_for("\x01never");  // drain stdout to its end
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    waited_ = true;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  [[nodiscard]] const std::string& output() const { return output_; }
-
- private:
-  pid_t pid_ = -1;
-  int out_ = -1;
-  int in_ = -1;
-  bool waited_ = false;
-  std::string output_;
-};
+using Isokin = isokin::test::ChildProcess;
 
 // A board on a pseudo-terminal, reached through a link as udev's /dev/serial/by-id names are:
 // unplugging removes the link too, so the driver can never reopen another program's terminal

@@ -269,11 +269,15 @@ std::unique_ptr<QChart> per_repetition_chart(const ChartPlan& plan,
     pen.setStyle(velocity_style(rank));
     line->setPen(pen);
     line->setPointsVisible(true);
+    // The counted repetitions, numbered 1, 2, … as the test counts them (a positioning move
+    // before them is listed in "Movements not counted", not here).
+    int counted = 0;
     for (const auto& rep : movement.repetitions) {
       if ((rep.flags & analysis::kPhaseTruncated) != 0 || !analysis::counts(rep.role)) continue;
-      line->append(rep.repetition + 1, std::abs(rep.peak_torque));
+      ++counted;
+      line->append(counted, std::abs(rep.peak_torque));
       max_torque = std::max(max_torque, std::abs(rep.peak_torque));
-      max_reps = std::max(max_reps, rep.repetition + 1);
+      max_reps = std::max(max_reps, counted);
     }
     series.push_back(line);
   }
@@ -529,7 +533,7 @@ QString Report::html(qreal width) const {
   }
 
   // Every side and speed.
-  h.heading(QStringLiteral("Parameters per side and speed (best repetition; work over all)"));
+  h.heading(QStringLiteral("Parameters per side and speed (best repetition; work over the counted ones)"));
   h.table_start({QStringLiteral("Muscles"), QStringLiteral("Peak (N·m)"),
                  QStringLiteral("Peak/BM (N·m/kg)"), QStringLiteral("Angle (°)"),
                  QStringLiteral("Total work (J)"), QStringLiteral("Mean power (W)"),

@@ -180,7 +180,7 @@ void LiveAnalyser::detect_unmarked(std::int64_t i, const drivers::Sample& sample
 bool LiveAnalyser::overlaps_marks(const MovementPhase& phase) const {
   if (marked_run_start_ >= 0 && marked_run_start_ < phase.end) return true;
   // Runs end in time order: only the latest ones can reach into a phase that just ended.
-  for (auto run = marked_runs_.rbegin(); run != marked_runs_.rend(); ++run) {
+  for (auto run = marked_runs_.rbegin(); run != marked_runs_.rend(); ++run) {  // NOLINT: backwards
     if (run->second <= phase.begin) break;
     if (run->first < phase.end) return true;
   }

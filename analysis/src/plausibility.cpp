@@ -4,14 +4,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace isokin::analysis {
 namespace {
 
 void check_angles(SetAnalysis& set, std::span<const double> time, std::span<const double> angle) {
   const auto range = drivers::anatomical_range(set.joint);
-  double lowest = INFINITY;
-  double highest = -INFINITY;
+  double lowest = std::numeric_limits<double>::infinity();
+  double highest = -std::numeric_limits<double>::infinity();
   std::size_t outside = 0;
   std::size_t first = 0;
   for (std::size_t i = 0; i < angle.size(); ++i) {
@@ -25,7 +26,8 @@ void check_angles(SetAnalysis& set, std::span<const double> time, std::span<cons
   if (outside == 0) return;
   const std::string joint(drivers::to_string(set.joint));
   // A few samples are a glitch of the recording; most of them, a wrong mapping.
-  const bool glitch = static_cast<double>(outside) < kAngleGlitchFraction * angle.size();
+  const bool glitch =
+      static_cast<double>(outside) < kAngleGlitchFraction * static_cast<double>(angle.size());
   set.warnings.push_back(fmt::format(
       "{} of {} samples (the first at {:.2f} s) lie outside the {}'s anatomical range ({:g}° "
       "to {:g}°; the recording spans {:.0f}° to {:.0f}°): {}",

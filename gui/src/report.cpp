@@ -533,7 +533,8 @@ QString Report::html(qreal width) const {
   }
 
   // Every side and speed.
-  h.heading(QStringLiteral("Parameters per side and speed (best repetition; work over the counted ones)"));
+  h.heading(QStringLiteral(
+      "Parameters per side and speed (best repetition; work over the counted ones)"));
   h.table_start({QStringLiteral("Muscles"), QStringLiteral("Peak (N·m)"),
                  QStringLiteral("Peak/BM (N·m/kg)"), QStringLiteral("Angle (°)"),
                  QStringLiteral("Total work (J)"), QStringLiteral("Mean power (W)"),

@@ -48,22 +48,30 @@ SetAnalysis analyze_set_reusing(const acquisition::RecordedSet& set,
   return result;
 }
 
-// The device's own gravity setting for set `index` of an imported session ("off", "on"), from
-// the import mapping kept in /protocol/json (one object, or {"sources": [one per set]}); empty
-// when the session does not say.
-std::string device_gravity(const acquisition::Session& session, std::size_t index) {
-  if (session.info.protocol_json.find("device_gravity") == std::string::npos) return {};
+// The device's own gravity setting of each set of an imported session ("off", "on", or empty
+// when the session does not say), from the import mapping kept in /protocol/json: one object for
+// every set, or {"sources": [one per set]}. Parsed once per session.
+std::vector<std::string> device_gravity(const acquisition::Session& session) {
+  std::vector<std::string> out(session.sets.size());
+  if (session.info.protocol_json.find("device_gravity") == std::string::npos) return out;
   const auto doc = nlohmann::json::parse(session.info.protocol_json, nullptr, false);
-  if (!doc.is_object()) return {};
-  const nlohmann::json* mapping = &doc;
-  if (const auto sources = doc.find("sources"); sources != doc.end() && sources->is_array()) {
-    if (index >= sources->size()) return {};
-    mapping = &(*sources)[index];
+  if (!doc.is_object()) return out;
+  const auto setting = [](const nlohmann::json& mapping) {
+    const auto value = mapping.find("device_gravity");
+    if (value == mapping.end() || !value->is_string()) return std::string();
+    const auto text = value->get<std::string>();
+    return text == "off" || text == "on" ? text : std::string();
+  };
+  const auto sources = doc.find("sources");
+  const bool per_set = sources != doc.end() && sources->is_array();
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    if (!per_set) {
+      out[i] = setting(doc);
+    } else if (i < sources->size() && (*sources)[i].is_object()) {
+      out[i] = setting((*sources)[i]);
+    }
   }
-  const auto value = mapping->find("device_gravity");
-  if (value == mapping->end() || !value->is_string()) return {};
-  const auto text = value->get<std::string>();
-  return text == "off" || text == "on" ? text : std::string();
+  return out;
 }
 
 }  // namespace
@@ -106,6 +114,7 @@ SessionAnalysis analyze_session(const acquisition::Session& session,
     }
     out.gravity_trials.push_back(trial);
   }
+  const auto device_settings = device_gravity(session);
   for (std::size_t index = 0; index < session.sets.size(); ++index) {
     const auto& set = session.sets[index];
     if (set.info.kind == acquisition::kSetKindGravity) continue;
@@ -119,7 +128,7 @@ SessionAnalysis analyze_session(const acquisition::Session& session,
     }
     const std::string device = settings.gravity.mode == GravityMode::kFromRest && !use_trial &&
                                        settings.gravity.follow_device_setting
-                                   ? device_gravity(session, index)
+                                   ? device_settings[index]
                                    : std::string();
     if (!device.empty()) set_settings.gravity.mode = GravityMode::kOff;
     auto a =

@@ -264,8 +264,8 @@ TEST_F(ConTrexRealData, SetValuesAreThoseOfTheDevicesOwnRepetitions) {
       // tops; isokin's ratio of bounded peaks lies in the band those bounds allow.
       const Expected e = expected_of(ref, true);
       const Expected f = expected_of(ref, false);
-      const double hq = set["hq_conventional"].get<double>();
       ASSERT_TRUE(set.contains("hq_conventional"));
+      const double hq = set["hq_conventional"].get<double>();
       EXPECT_GE(hq, 0.99 * f.best / e.best_highest_sample);
       EXPECT_LE(hq, f.best_highest_sample / (0.99 * e.best));
       std::printf("%s: H:Q %.3f; of the 50 ms mean tops %.3f (%+.2f %%)\n", file.filename().c_str(),
